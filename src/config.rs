@@ -1,0 +1,337 @@
+//! Configuration: every setting comes from the environment (or the matching flag), is parsed and
+//! validated once at start-up, and secrets never reach a log line.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+
+/// A secret value (signing key, API key): printed as `***` by `Debug` and `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// Which language-model provider answers chat turns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LlmKind {
+    /// The Anthropic Messages API.
+    Anthropic,
+    /// Any OpenAI-compatible chat-completions server (vLLM, Ollama, llama.cpp).
+    Openai,
+    /// No network: rule-based tool selection over the real facility data.
+    Offline,
+}
+
+/// Whether write tools (`create_booking`, `send_sms_to_customer`) wait for staff confirmation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum WriteTools {
+    /// Write tools become pending actions a staff user confirms or cancels.
+    Confirm,
+    /// Write tools execute at once.
+    Auto,
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Parses `5m`, `8h`, `30s` (and `0` for "off").
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    if s.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(s.trim()).map_err(|e| format!("`{s}` is not a duration like 30s, 5m or 8h: {e}"))
+}
+
+fn parse_tz(s: &str) -> Result<Tz, String> {
+    s.parse::<Tz>().map_err(|_| format!("`{s}` is not an IANA time zone such as America/New_York"))
+}
+
+fn parse_positive(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{s}` is not a whole number greater than zero")),
+    }
+}
+
+/// The server's settings. Each field reads the environment variable named in its `env`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Config {
+    /// Database: `sqlite://PATH` (created if missing) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://aim.db", global = true, hide_env_values = true)]
+    pub database_url: String,
+
+    /// Listen address of `aim serve`.
+    #[arg(long, env = "AIM_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: SocketAddr,
+
+    /// HS256 signing secret for staff tokens, at least 32 bytes.
+    #[arg(long, env = "AIM_JWT_SECRET", global = true, hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Issuer claim written into and required of staff tokens.
+    #[arg(long, env = "AIM_JWT_ISSUER", default_value = "aim", global = true)]
+    pub jwt_issuer: String,
+
+    /// Audience claim written into and required of staff tokens.
+    #[arg(long, env = "AIM_JWT_AUDIENCE", default_value = "aim-admin", global = true)]
+    pub jwt_audience: String,
+
+    /// Lifetime of tokens issued by login.
+    #[arg(long, env = "AIM_TOKEN_TTL", default_value = "8h", value_parser = parse_duration, global = true)]
+    pub token_ttl: Duration,
+
+    /// Language-model provider; defaults to `anthropic` when ANTHROPIC_API_KEY is set, else `offline`.
+    #[arg(long, env = "AIM_LLM", value_enum, global = true)]
+    pub llm: Option<LlmKind>,
+
+    /// Anthropic API key.
+    #[arg(long, env = "ANTHROPIC_API_KEY", global = true, hide_env_values = true)]
+    pub anthropic_api_key: Option<Secret>,
+
+    /// Anthropic API base URL.
+    #[arg(long, env = "ANTHROPIC_BASE_URL", default_value = "https://api.anthropic.com", global = true)]
+    pub anthropic_base_url: String,
+
+    /// Model id sent to the provider.
+    #[arg(long, env = "AIM_MODEL", default_value = "claude-sonnet-5-5", global = true)]
+    pub model: String,
+
+    /// API key of the OpenAI-compatible server (optional for local servers).
+    #[arg(long, env = "OPENAI_API_KEY", global = true, hide_env_values = true)]
+    pub openai_api_key: Option<Secret>,
+
+    /// Base URL of the OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1.
+    #[arg(long, env = "OPENAI_BASE_URL", global = true)]
+    pub openai_base_url: Option<String>,
+
+    /// Twilio account SID; SMS are only recorded (dry run) unless all three Twilio settings are set.
+    #[arg(long, env = "TWILIO_ACCOUNT_SID", global = true)]
+    pub twilio_account_sid: Option<String>,
+
+    /// Twilio auth token.
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", global = true, hide_env_values = true)]
+    pub twilio_auth_token: Option<Secret>,
+
+    /// Sender number for SMS, E.164.
+    #[arg(long, env = "TWILIO_FROM_NUMBER", global = true)]
+    pub twilio_from_number: Option<String>,
+
+    /// Twilio API base URL.
+    #[arg(long, env = "TWILIO_BASE_URL", default_value = "https://api.twilio.com", global = true)]
+    pub twilio_base_url: String,
+
+    /// `confirm`: bookings and SMS proposed by AIM wait for staff confirmation; `auto`: run at once.
+    #[arg(long, env = "AIM_WRITE_TOOLS", value_enum, default_value = "confirm", global = true)]
+    pub write_tools: WriteTools,
+
+    /// Alert generation period; `0` disables the scheduler.
+    #[arg(long, env = "AIM_ALERT_INTERVAL", default_value = "5m", value_parser = parse_duration, global = true)]
+    pub alert_interval: Duration,
+
+    /// Facility capacity in dogs (stored in the database; this overrides it at start-up).
+    #[arg(long, env = "AIM_FACILITY_CAPACITY", value_parser = parse_positive, global = true)]
+    pub facility_capacity: Option<u32>,
+
+    /// Dogs per staff member on duty above which staffing is short (stored in the database).
+    #[arg(long, env = "AIM_STAFF_RATIO", value_parser = parse_positive, global = true)]
+    pub staff_ratio: Option<u32>,
+
+    /// Facility time zone (stored in the database).
+    #[arg(long, env = "AIM_TIMEZONE", value_parser = parse_tz, global = true)]
+    pub timezone: Option<Tz>,
+
+    /// Longest time a request may take before the server answers 408.
+    #[arg(long, env = "AIM_REQUEST_TIMEOUT", default_value = "180s", value_parser = parse_duration, global = true)]
+    pub request_timeout: Duration,
+
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "AIM_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Log format (`text` or `json`); the filter is RUST_LOG (default `info`).
+    #[arg(long, env = "AIM_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+}
+
+/// A setting that is present but unusable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("AIM_JWT_SECRET is required: set it to a random string of at least 32 bytes (e.g. `openssl rand -hex 32`), or run `aim serve --demo`")]
+    MissingJwtSecret,
+    #[error("AIM_JWT_SECRET must be at least 32 bytes long (it is {0})")]
+    ShortJwtSecret(usize),
+    #[error("AIM_LLM=anthropic needs ANTHROPIC_API_KEY")]
+    MissingAnthropicKey,
+    #[error("AIM_LLM=openai needs OPENAI_BASE_URL (e.g. http://127.0.0.1:11434/v1)")]
+    MissingOpenaiBaseUrl,
+    #[error("{name} must be an http(s) URL, got `{value}`")]
+    BadUrl { name: &'static str, value: String },
+    #[error("Twilio is partly configured: set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER, or none (dry run)")]
+    PartialTwilio,
+    #[error("AIM_JWT_ISSUER and AIM_JWT_AUDIENCE must not be empty")]
+    EmptyClaim,
+    #[error("AIM_MAX_BODY_BYTES must be at least 1024")]
+    TinyBodyLimit,
+}
+
+/// The minimum length of the token signing secret.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// The provider that answers chat: explicit `AIM_LLM`, else Anthropic when a key is set.
+    pub fn llm_kind(&self) -> LlmKind {
+        self.llm.unwrap_or(if self.anthropic_api_key.is_some() {
+            LlmKind::Anthropic
+        } else {
+            LlmKind::Offline
+        })
+    }
+
+    /// Twilio credentials when SMS are really sent; `None` means dry run.
+    pub fn twilio(&self) -> Option<(&str, &Secret, &str)> {
+        match (&self.twilio_account_sid, &self.twilio_auth_token, &self.twilio_from_number) {
+            (Some(sid), Some(token), Some(from)) => Some((sid, token, from)),
+            _ => None,
+        }
+    }
+
+    /// Checks what parsing alone can't: combinations and lengths. A missing JWT secret is
+    /// checked where it is needed (see [`crate::auth::JwtKeys`]), since demo mode supplies one.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(secret) = &self.jwt_secret {
+            let len = secret.expose().len();
+            if len < MIN_JWT_SECRET_BYTES {
+                return Err(ConfigError::ShortJwtSecret(len));
+            }
+        }
+        if self.jwt_issuer.trim().is_empty() || self.jwt_audience.trim().is_empty() {
+            return Err(ConfigError::EmptyClaim);
+        }
+        match self.llm_kind() {
+            LlmKind::Anthropic if self.anthropic_api_key.is_none() => {
+                return Err(ConfigError::MissingAnthropicKey);
+            }
+            LlmKind::Openai if self.openai_base_url.is_none() => {
+                return Err(ConfigError::MissingOpenaiBaseUrl);
+            }
+            _ => {}
+        }
+        check_url("ANTHROPIC_BASE_URL", &self.anthropic_base_url)?;
+        check_url("TWILIO_BASE_URL", &self.twilio_base_url)?;
+        if let Some(url) = &self.openai_base_url {
+            check_url("OPENAI_BASE_URL", url)?;
+        }
+        let twilio_parts = [
+            self.twilio_account_sid.is_some(),
+            self.twilio_auth_token.is_some(),
+            self.twilio_from_number.is_some(),
+        ];
+        if twilio_parts.iter().any(|&p| p) && !twilio_parts.iter().all(|&p| p) {
+            return Err(ConfigError::PartialTwilio);
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError::TinyBodyLimit);
+        }
+        Ok(())
+    }
+
+    /// Settings for tests and embedding: every default, the given database, no environment.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        #[derive(clap::Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            config: Config,
+        }
+        let mut config = <Defaults as clap::Parser>::try_parse_from(["aim"])
+            .map(|d| d.config)
+            .unwrap_or_else(|e| panic!("default configuration must parse: {e}"));
+        config.database_url = database_url.into();
+        config
+    }
+}
+
+fn check_url(name: &'static str, value: &str) -> Result<(), ConfigError> {
+    if value.starts_with("http://") || value.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(ConfigError::BadUrl { name, value: value.to_owned() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let mut config = Config::for_database("sqlite::memory:");
+        config.jwt_secret = Some(Secret::new("a-very-secret-signing-key-of-32-bytes!"));
+        config.anthropic_api_key = Some(Secret::new("sk-ant-secret"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("a-very-secret"), "{shown}");
+        assert!(!shown.contains("sk-ant-secret"), "{shown}");
+        assert!(shown.contains("***"));
+    }
+
+    #[test]
+    fn short_secret_and_partial_twilio_are_refused() {
+        let mut config = Config::for_database("sqlite::memory:");
+        config.jwt_secret = Some(Secret::new("short"));
+        assert_eq!(config.validate(), Err(ConfigError::ShortJwtSecret(5)));
+        config.jwt_secret = None;
+        config.twilio_account_sid = Some("AC123".into());
+        assert_eq!(config.validate(), Err(ConfigError::PartialTwilio));
+    }
+
+    #[test]
+    fn llm_defaults_follow_the_anthropic_key() {
+        let mut config = Config::for_database("sqlite::memory:");
+        assert_eq!(config.llm_kind(), LlmKind::Offline);
+        config.anthropic_api_key = Some(Secret::new("sk"));
+        assert_eq!(config.llm_kind(), LlmKind::Anthropic);
+        config.llm = Some(LlmKind::Openai);
+        assert_eq!(config.validate(), Err(ConfigError::MissingOpenaiBaseUrl));
+    }
+
+    #[test]
+    fn durations_parse_with_zero_as_off() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert!(parse_duration("soon").is_err());
+    }
+}

@@ -1,0 +1,267 @@
+//! The data-access layer: the only code that holds SQL or knows which backend is in use.
+//!
+//! [`Db`] wraps a SQLite or PostgreSQL pool, chosen by the `DATABASE_URL` scheme. Query functions
+//! in the submodules take `&mut impl AsConn` — a pooled connection ([`Db::conn`]) or a
+//! transaction ([`Db::begin`]) — and are written once: [`on_conn!`] instantiates the same body
+//! for each backend. SQL shared by both backends uses `$1`-style parameters, which SQLite accepts.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+pub mod facility;
+pub mod settings;
+pub mod staff;
+
+/// Runs `$body` with `$conn` bound to the backend's `&mut Connection`, for either backend.
+macro_rules! on_conn {
+    ($c:expr, |$conn:ident| $body:expr) => {
+        match $crate::db::AsConn::as_conn($c) {
+            $crate::db::ConnRef::Sqlite($conn) => $body,
+            $crate::db::ConnRef::Postgres($conn) => $body,
+        }
+    };
+}
+pub(crate) use on_conn;
+
+/// Which database engine a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A failure of the data layer, classified so callers can react without knowing the backend.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("`{0}` is not a supported database URL: use sqlite://PATH or postgres://USER@HOST/DB")]
+    UnsupportedUrl(String),
+    #[error("a row with the same {constraint} already exists")]
+    UniqueViolation { constraint: String },
+    #[error("a referenced row does not exist or is still referenced ({constraint})")]
+    ForeignKeyViolation { constraint: String },
+    #[error("a value breaks the rule {constraint}")]
+    CheckViolation { constraint: String },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Sqlx(sqlx::Error),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(err: sqlx::Error) -> Self {
+        use sqlx::error::ErrorKind;
+        if let Some(db_err) = err.as_database_error() {
+            let constraint = db_err.constraint().unwrap_or_else(|| db_err.message()).to_owned();
+            match db_err.kind() {
+                ErrorKind::UniqueViolation => return DbError::UniqueViolation { constraint },
+                ErrorKind::ForeignKeyViolation => return DbError::ForeignKeyViolation { constraint },
+                ErrorKind::CheckViolation | ErrorKind::NotNullViolation => {
+                    return DbError::CheckViolation { constraint };
+                }
+                _ => {}
+            }
+        }
+        DbError::Sqlx(err)
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A connection pool on SQLite or PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: Pool,
+}
+
+/// How many connections the pool holds and how many are idle.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: usize,
+    pub max: u32,
+}
+
+const MAX_CONNECTIONS: u32 = 16;
+
+impl Db {
+    /// Opens a pool for `url`: `sqlite://PATH` (file created if missing, WAL, busy timeout,
+    /// foreign keys on) or `postgres://…` / `postgresql://…`.
+    pub async fn connect(url: &str) -> DbResult<Db> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(MAX_CONNECTIONS)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Db { pool: Pool::Sqlite(pool) })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?.application_name("aim");
+            let pool = PgPoolOptions::new()
+                .max_connections(MAX_CONNECTIONS)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Db { pool: Pool::Postgres(pool) })
+        } else {
+            Err(DbError::UnsupportedUrl(redact_url(url)))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the migrations embedded in the binary for this backend.
+    pub async fn migrate(&self) -> DbResult<()> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// A pooled connection for reads and single-statement writes.
+    pub async fn conn(&self) -> DbResult<Conn> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Conn::Sqlite(pool.acquire().await?),
+            Pool::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
+        })
+    }
+
+    /// A transaction for writes that span several rows. On SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`), so two writers queue instead of failing on lock upgrade.
+    pub async fn begin(&self) -> DbResult<Tx> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> DbResult<()> {
+        let mut conn = self.conn().await?;
+        on_conn!(&mut conn, |c| sqlx::query("SELECT 1").execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        match &self.pool {
+            Pool::Sqlite(pool) => PoolStats { size: pool.size(), idle: pool.num_idle(), max: MAX_CONNECTIONS },
+            Pool::Postgres(pool) => PoolStats { size: pool.size(), idle: pool.num_idle(), max: MAX_CONNECTIONS },
+        }
+    }
+
+    /// Waits for connections in use to be returned, then closes them.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// The URL with any password replaced by `***`, for error messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A pooled connection on either backend.
+pub enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+/// An open transaction on either backend; rolled back if dropped without [`Tx::commit`].
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> DbResult<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// A borrowed backend connection, what [`on_conn!`] matches on.
+pub enum ConnRef<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+/// Something queries can run on: a pooled connection or a transaction.
+pub trait AsConn: Send {
+    fn as_conn(&mut self) -> ConnRef<'_>;
+}
+
+impl AsConn for Conn {
+    fn as_conn(&mut self) -> ConnRef<'_> {
+        match self {
+            Conn::Sqlite(c) => ConnRef::Sqlite(c),
+            Conn::Postgres(c) => ConnRef::Postgres(c),
+        }
+    }
+}
+
+impl AsConn for Tx {
+    fn as_conn(&mut self) -> ConnRef<'_> {
+        match self {
+            Tx::Sqlite(tx) => ConnRef::Sqlite(tx),
+            Tx::Postgres(tx) => ConnRef::Postgres(tx),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(redact_url("postgres://aim:hunter2@db/aim"), "postgres://aim:***@db/aim");
+        assert_eq!(redact_url("postgres://aim@db/aim"), "postgres://aim@db/aim");
+        assert_eq!(redact_url("sqlite://aim.db"), "sqlite://aim.db");
+    }
+
+    #[tokio::test]
+    async fn unknown_scheme_is_refused_with_a_clear_message() {
+        let err = Db::connect("mysql://root:pw@localhost/aim").await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`mysql://root:***@localhost/aim` is not a supported database URL: use sqlite://PATH or postgres://USER@HOST/DB"
+        );
+    }
+}
