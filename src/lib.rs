@@ -1,8 +1,17 @@
 #![forbid(unsafe_code)]
-//! AIM, the AI Manager of the Happy Tail Happy Dog daycare.
+//! AIM, the AI Manager of the Happy Tail Happy Dog daycare: a GraphQL API where staff chat with
+//! an assistant over the facility's data and receive live operational alerts.
+//!
+//! Layers depend one way: `api` → `auth`/`facility` → `db`, with `domain` and `config` shared.
 
+pub mod api;
+mod app;
+pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
-pub mod auth;
 pub mod facility;
+pub mod telemetry;
+
+pub use app::{App, Mode, StartError, build_app, issue_token, jwt_keys, open_database, serve};

@@ -1,0 +1,158 @@
+//! The API's error type: one mapping from every failure to an HTTP status and SPEC's JSON body
+//! `{"error": {"code", "message", "requestId"}}`. Internal errors are logged with the request id
+//! and masked; clients never see SQL or a stack trace.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::auth::AuthError;
+use crate::db::DbError;
+
+tokio::task_local! {
+    /// The id of the request being handled (set by the request-id middleware).
+    pub static REQUEST_ID: String;
+}
+
+/// The current request's id, or `-` outside a request.
+pub fn current_request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| "-".to_owned())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Malformed request (bad JSON, bad id).
+    #[error("{message}")]
+    BadRequest { field: Option<String>, message: String },
+    /// Well-formed but invalid input; `field` names the culprit.
+    #[error("{message}")]
+    Invalid { field: Option<String>, message: String },
+    #[error("request body is larger than the server accepts")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Invalid { field: Some(field.to_owned()), message: message.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The machine-readable code, shared with GraphQL's `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized(_) => "unauthenticated",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::BadRequest { .. } => "bad_request",
+            ApiError::Invalid { .. } => "invalid_input",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::BadRequest { field, .. } | ApiError::Invalid { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let request_id = current_request_id();
+        let status = self.status();
+        let message = match &self {
+            ApiError::Internal(detail) => {
+                tracing::error!(request_id = %request_id, error = %detail, "internal error");
+                "something went wrong on our side; quote the request id when reporting it".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut error = json!({ "code": self.code(), "message": message, "requestId": request_id });
+        if let Some(field) = self.field() {
+            error["field"] = json!(field);
+        }
+        let mut response = (status, Json(json!({ "error": error }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            let challenge = if matches!(&self, ApiError::Unauthorized(m) if m == MISSING_TOKEN) {
+                HeaderValue::from_static("Bearer")
+            } else {
+                HeaderValue::from_static("Bearer error=\"invalid_token\"")
+            };
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        response
+    }
+}
+
+const MISSING_TOKEN: &str = "missing bearer token: send `Authorization: Bearer <token>`";
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::MissingToken => ApiError::Unauthorized(MISSING_TOKEN.to_owned()),
+            AuthError::InvalidCredentials => ApiError::Unauthorized(err.to_string()),
+            AuthError::InvalidToken(inner) => {
+                tracing::debug!(reason = %inner, "token refused");
+                ApiError::Unauthorized("invalid or expired token".to_owned())
+            }
+            AuthError::Deactivated => ApiError::Unauthorized("this staff account is deactivated".to_owned()),
+            AuthError::Forbidden(_) => ApiError::Forbidden(err.to_string()),
+            AuthError::Db(db) => db.into(),
+            AuthError::Hashing(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        ApiError::Internal(err.to_string())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            StatusCode::UNPROCESSABLE_ENTITY => ApiError::Invalid { field: None, message: rejection.body_text() },
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::BadRequest {
+                field: None,
+                message: "send the body as JSON with `Content-Type: application/json`".to_owned(),
+            },
+            _ => ApiError::BadRequest { field: None, message: rejection.body_text() },
+        }
+    }
+}
+
+/// JSON body extractor whose rejections use the API's error format.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}

@@ -1,0 +1,179 @@
+//! Start-up: configuration → database → migrations → settings → keys → router, and serving
+//! with graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use chrono::Utc;
+use rand::distr::{Alphanumeric, SampleString};
+use tokio::net::TcpListener;
+
+use crate::api::{self, AppState};
+use crate::auth::{AuthService, IssuedToken, JwtKeys};
+use crate::config::{Config, ConfigError, Secret};
+use crate::db::{self, Db, DbError};
+use crate::facility::demo::{self, SeedError, SeedOutcome};
+use crate::facility::settings::{self, FacilitySettings, SettingsError};
+use crate::telemetry;
+
+/// Name under which the generated demo signing secret is stored.
+const DEMO_SECRET_NAME: &str = "demo_jwt_secret";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("database {url}: {source}")]
+    Database { url: String, source: DbError },
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("demo data: {0}")]
+    Seed(#[from] SeedError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+    #[error("no active staff user with email `{0}`")]
+    UnknownStaff(String),
+    #[error("could not sign token: {0}")]
+    Token(String),
+}
+
+/// How `build_app` prepares the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Mode {
+    /// Load the demo facility into an empty database and allow a generated signing secret.
+    pub demo: bool,
+}
+
+/// A ready server: state and router, not yet listening.
+pub struct App {
+    pub state: AppState,
+    pub settings: FacilitySettings,
+    /// With `--demo`: whether demo data was loaded now.
+    pub seeded: Option<SeedOutcome>,
+}
+
+/// Opens and migrates the database named by the configuration.
+pub async fn open_database(config: &Config) -> Result<Db, StartError> {
+    let wrap = |source| StartError::Database { url: db::redact_url(&config.database_url), source };
+    let db = Db::connect(&config.database_url).await.map_err(wrap)?;
+    db.migrate().await.map_err(wrap)?;
+    Ok(db)
+}
+
+/// The signing keys: `AIM_JWT_SECRET`, or in demo mode a secret generated once and stored in
+/// the database (so `aim serve --demo` and `aim token` agree), or — for `aim token` — a
+/// previously stored demo secret.
+pub async fn jwt_keys(config: &Config, db: &Db, demo: bool) -> Result<JwtKeys, StartError> {
+    let keys = |secret: &Secret| JwtKeys::new(secret, &config.jwt_issuer, &config.jwt_audience, config.token_ttl);
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(keys(secret));
+    }
+    let wrap = |source| StartError::Database { url: db::redact_url(&config.database_url), source };
+    let mut conn = db.conn().await.map_err(wrap)?;
+    let stored = if demo {
+        let fresh = Alphanumeric.sample_string(&mut rand::rng(), 48);
+        let secret = db::settings::secret_or_insert(&mut conn, DEMO_SECRET_NAME, &fresh, crate::domain::now())
+            .await
+            .map_err(wrap)?;
+        tracing::warn!(
+            "AIM_JWT_SECRET is not set: using the demo signing secret stored in the database. \
+             Anyone who can read the database can mint tokens. Never run a real facility like this."
+        );
+        Some(secret)
+    } else {
+        db::settings::secret(&mut conn, DEMO_SECRET_NAME).await.map_err(wrap)?
+    };
+    stored.map(|s| keys(&Secret::new(s))).ok_or(StartError::Config(ConfigError::MissingJwtSecret))
+}
+
+/// Everything `serve` needs, built from the configuration.
+pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
+    config.validate()?;
+    let db = open_database(config).await?;
+    let settings = settings::apply_overrides(&db, config).await?;
+    let seeded = if mode.demo { Some(seed_if_empty(&db, &settings).await?) } else { None };
+    let keys = jwt_keys(config, &db, mode.demo).await?;
+    let auth = AuthService::new(db.clone(), keys);
+    let schema = api::graphql::schema_builder().finish();
+    let state = AppState {
+        config: Arc::new(config.clone()),
+        db,
+        auth,
+        schema,
+        metrics: telemetry::metrics_handle(),
+    };
+    Ok(App { state, settings, seeded })
+}
+
+/// Loads the demo facility when the database has no staff yet.
+async fn seed_if_empty(db: &Db, settings: &FacilitySettings) -> Result<SeedOutcome, StartError> {
+    let count = db::staff::count(&mut db.conn().await.map_err(seed_db)?).await.map_err(seed_db)?;
+    if count > 0 {
+        return Ok(SeedOutcome::AlreadyPresent);
+    }
+    let today = Utc::now().with_timezone(&settings.timezone).date_naive();
+    Ok(demo::seed(db, today, settings.timezone).await?)
+}
+
+fn seed_db(err: DbError) -> StartError {
+    StartError::Seed(SeedError::Db(err))
+}
+
+impl App {
+    pub fn router(&self) -> Router {
+        api::router(self.state.clone())
+    }
+
+    /// A token for the staff user with `email`, as `aim token` prints it.
+    pub async fn token_for(&self, email: &str, ttl: std::time::Duration) -> Result<IssuedToken, StartError> {
+        issue_token(&self.state.db, self.state.auth.keys(), email, ttl).await
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then drains in-flight requests.
+    pub async fn serve_on(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+        let router = self.router();
+        let db = self.state.db.clone();
+        axum::serve(listener, router).with_graceful_shutdown(shutdown).await.map_err(StartError::Serve)?;
+        db.close().await;
+        Ok(())
+    }
+}
+
+/// Signs a token for an active staff user found by email.
+pub async fn issue_token(db: &Db, keys: &JwtKeys, email: &str, ttl: std::time::Duration) -> Result<IssuedToken, StartError> {
+    let wrap = |source| StartError::Database { url: "(configured)".into(), source };
+    let staff = db::staff::find_by_email(&mut db.conn().await.map_err(wrap)?, email).await.map_err(wrap)?;
+    match staff {
+        Some(s) if s.active => keys.issue_for(s.id, s.role, ttl).map_err(|e| StartError::Token(e.to_string())),
+        _ => Err(StartError::UnknownStaff(email.to_owned())),
+    }
+}
+
+/// Builds the app, listens on the configured address and serves until `shutdown`.
+pub async fn serve(config: Config, mode: Mode, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+    let app = build_app(&config, mode).await?;
+    let listener = TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind { addr: config.bind, source })?;
+    let addr = listener.local_addr().map_err(StartError::Serve)?;
+    tracing::info!(%addr, backend = ?app.state.db.backend(), "AIM listening");
+    if mode.demo {
+        announce_demo(&app, addr).await?;
+    }
+    app.serve_on(listener, shutdown).await
+}
+
+async fn announce_demo(app: &App, addr: SocketAddr) -> Result<(), StartError> {
+    let token = app.token_for(demo::DEMO_MANAGER_EMAIL, app.state.auth.keys().ttl()).await?;
+    if app.seeded == Some(SeedOutcome::Loaded) {
+        println!("Loaded the demo facility (Happy Tail Happy Dog).");
+    }
+    println!("AIM is running on http://{addr}");
+    println!("  Playground:  http://{addr}/playground");
+    println!("  Demo login:  {} / {}", demo::DEMO_MANAGER_EMAIL, demo::DEMO_PASSWORD);
+    println!("  Token ({}, valid until {}):", demo::DEMO_MANAGER_EMAIL, token.expires_at.to_rfc3339());
+    println!("{}", token.token);
+    Ok(())
+}
