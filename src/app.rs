@@ -32,7 +32,10 @@ pub enum StartError {
     #[error("demo data: {0}")]
     Seed(#[from] SeedError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("server: {0}")]
     Serve(std::io::Error),
     #[error("no active staff user with email `{0}`")]
@@ -58,45 +61,96 @@ pub struct App {
 
 /// Opens and migrates the database named by the configuration.
 pub async fn open_database(config: &Config) -> Result<Db, StartError> {
-    let wrap = |source| StartError::Database { url: db::redact_url(&config.database_url), source };
+    let wrap = |source| StartError::Database {
+        url: db::redact_url(&config.database_url),
+        source,
+    };
     let db = Db::connect(&config.database_url).await.map_err(wrap)?;
     db.migrate().await.map_err(wrap)?;
     Ok(db)
 }
 
-/// The signing keys: `AIM_JWT_SECRET`, or in demo mode a secret generated once and stored in
-/// the database (so `aim serve --demo` and `aim token` agree), or — for `aim token` — a
-/// previously stored demo secret.
-pub async fn jwt_keys(config: &Config, db: &Db, demo: bool) -> Result<JwtKeys, StartError> {
-    let keys = |secret: &Secret| JwtKeys::new(secret, &config.jwt_issuer, &config.jwt_audience, config.token_ttl);
+/// Where the token signing secret may come from when `AIM_JWT_SECRET` is not set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretSource {
+    /// Nowhere: the secret is required (`aim serve`).
+    Required,
+    /// A secret generated once and stored with the demo database (`aim serve --demo`).
+    DemoGenerated,
+    /// A demo secret stored earlier, if any (`aim token`, so it agrees with the demo server).
+    DemoStored,
+}
+
+/// The signing keys: `AIM_JWT_SECRET`, else what `source` allows.
+pub async fn jwt_keys(
+    config: &Config,
+    db: &Db,
+    source: SecretSource,
+) -> Result<JwtKeys, StartError> {
+    let keys = |secret: &Secret| {
+        JwtKeys::new(
+            secret,
+            &config.jwt_issuer,
+            &config.jwt_audience,
+            config.token_ttl,
+        )
+    };
     if let Some(secret) = &config.jwt_secret {
         return Ok(keys(secret));
     }
-    let wrap = |source| StartError::Database { url: db::redact_url(&config.database_url), source };
-    let mut conn = db.conn().await.map_err(wrap)?;
-    let stored = if demo {
-        let fresh = Alphanumeric.sample_string(&mut rand::rng(), 48);
-        let secret = db::settings::secret_or_insert(&mut conn, DEMO_SECRET_NAME, &fresh, crate::domain::now())
+    let wrap = |source| StartError::Database {
+        url: db::redact_url(&config.database_url),
+        source,
+    };
+    let stored = match source {
+        SecretSource::Required => None,
+        SecretSource::DemoGenerated => {
+            let fresh = Alphanumeric.sample_string(&mut rand::rng(), 48);
+            let mut conn = db.conn().await.map_err(wrap)?;
+            let secret = db::settings::secret_or_insert(
+                &mut conn,
+                DEMO_SECRET_NAME,
+                &fresh,
+                crate::domain::now(),
+            )
             .await
             .map_err(wrap)?;
-        tracing::warn!(
-            "AIM_JWT_SECRET is not set: using the demo signing secret stored in the database. \
-             Anyone who can read the database can mint tokens. Never run a real facility like this."
-        );
-        Some(secret)
-    } else {
-        db::settings::secret(&mut conn, DEMO_SECRET_NAME).await.map_err(wrap)?
+            tracing::warn!(
+                "AIM_JWT_SECRET is not set: using the demo signing secret stored in the database. \
+                 Anyone who can read the database can mint tokens. Never run a real facility like this."
+            );
+            Some(secret)
+        }
+        SecretSource::DemoStored => {
+            db::settings::secret(&mut db.conn().await.map_err(wrap)?, DEMO_SECRET_NAME)
+                .await
+                .map_err(wrap)?
+        }
     };
-    stored.map(|s| keys(&Secret::new(s))).ok_or(StartError::Config(ConfigError::MissingJwtSecret))
+    stored
+        .map(|s| keys(&Secret::new(s)))
+        .ok_or(StartError::Config(ConfigError::MissingJwtSecret))
 }
 
 /// Everything `serve` needs, built from the configuration.
 pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
     config.validate()?;
+    if !mode.demo && config.jwt_secret.is_none() {
+        return Err(ConfigError::MissingJwtSecret.into());
+    }
     let db = open_database(config).await?;
     let settings = settings::apply_overrides(&db, config).await?;
-    let seeded = if mode.demo { Some(seed_if_empty(&db, &settings).await?) } else { None };
-    let keys = jwt_keys(config, &db, mode.demo).await?;
+    let seeded = if mode.demo {
+        Some(seed_if_empty(&db, &settings).await?)
+    } else {
+        None
+    };
+    let source = if mode.demo {
+        SecretSource::DemoGenerated
+    } else {
+        SecretSource::Required
+    };
+    let keys = jwt_keys(config, &db, source).await?;
     let auth = AuthService::new(db.clone(), keys);
     let schema = api::graphql::schema_builder().finish();
     let state = AppState {
@@ -106,12 +160,18 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         schema,
         metrics: telemetry::metrics_handle(),
     };
-    Ok(App { state, settings, seeded })
+    Ok(App {
+        state,
+        settings,
+        seeded,
+    })
 }
 
 /// Loads the demo facility when the database has no staff yet.
 async fn seed_if_empty(db: &Db, settings: &FacilitySettings) -> Result<SeedOutcome, StartError> {
-    let count = db::staff::count(&mut db.conn().await.map_err(seed_db)?).await.map_err(seed_db)?;
+    let count = db::staff::count(&mut db.conn().await.map_err(seed_db)?)
+        .await
+        .map_err(seed_db)?;
     if count > 0 {
         return Ok(SeedOutcome::AlreadyPresent);
     }
@@ -129,34 +189,66 @@ impl App {
     }
 
     /// A token for the staff user with `email`, as `aim token` prints it.
-    pub async fn token_for(&self, email: &str, ttl: std::time::Duration) -> Result<IssuedToken, StartError> {
+    pub async fn token_for(
+        &self,
+        email: &str,
+        ttl: std::time::Duration,
+    ) -> Result<IssuedToken, StartError> {
         issue_token(&self.state.db, self.state.auth.keys(), email, ttl).await
     }
 
     /// Serves on `listener` until `shutdown` completes, then drains in-flight requests.
-    pub async fn serve_on(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+    pub async fn serve_on(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
         let router = self.router();
         let db = self.state.db.clone();
-        axum::serve(listener, router).with_graceful_shutdown(shutdown).await.map_err(StartError::Serve)?;
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(StartError::Serve)?;
         db.close().await;
         Ok(())
     }
 }
 
 /// Signs a token for an active staff user found by email.
-pub async fn issue_token(db: &Db, keys: &JwtKeys, email: &str, ttl: std::time::Duration) -> Result<IssuedToken, StartError> {
-    let wrap = |source| StartError::Database { url: "(configured)".into(), source };
-    let staff = db::staff::find_by_email(&mut db.conn().await.map_err(wrap)?, email).await.map_err(wrap)?;
+pub async fn issue_token(
+    db: &Db,
+    keys: &JwtKeys,
+    email: &str,
+    ttl: std::time::Duration,
+) -> Result<IssuedToken, StartError> {
+    let wrap = |source| StartError::Database {
+        url: "(configured)".into(),
+        source,
+    };
+    let staff = db::staff::find_by_email(&mut db.conn().await.map_err(wrap)?, email)
+        .await
+        .map_err(wrap)?;
     match staff {
-        Some(s) if s.active => keys.issue_for(s.id, s.role, ttl).map_err(|e| StartError::Token(e.to_string())),
+        Some(s) if s.active => keys
+            .issue_for(s.id, s.role, ttl)
+            .map_err(|e| StartError::Token(e.to_string())),
         _ => Err(StartError::UnknownStaff(email.to_owned())),
     }
 }
 
 /// Builds the app, listens on the configured address and serves until `shutdown`.
-pub async fn serve(config: Config, mode: Mode, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+pub async fn serve(
+    config: Config,
+    mode: Mode,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
     let app = build_app(&config, mode).await?;
-    let listener = TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind { addr: config.bind, source })?;
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.bind,
+            source,
+        })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     tracing::info!(%addr, backend = ?app.state.db.backend(), "AIM listening");
     if mode.demo {
@@ -166,14 +258,24 @@ pub async fn serve(config: Config, mode: Mode, shutdown: impl Future<Output = ()
 }
 
 async fn announce_demo(app: &App, addr: SocketAddr) -> Result<(), StartError> {
-    let token = app.token_for(demo::DEMO_MANAGER_EMAIL, app.state.auth.keys().ttl()).await?;
+    let token = app
+        .token_for(demo::DEMO_MANAGER_EMAIL, app.state.auth.keys().ttl())
+        .await?;
     if app.seeded == Some(SeedOutcome::Loaded) {
         println!("Loaded the demo facility (Happy Tail Happy Dog).");
     }
     println!("AIM is running on http://{addr}");
     println!("  Playground:  http://{addr}/playground");
-    println!("  Demo login:  {} / {}", demo::DEMO_MANAGER_EMAIL, demo::DEMO_PASSWORD);
-    println!("  Token ({}, valid until {}):", demo::DEMO_MANAGER_EMAIL, token.expires_at.to_rfc3339());
+    println!(
+        "  Demo login:  {} / {}",
+        demo::DEMO_MANAGER_EMAIL,
+        demo::DEMO_PASSWORD
+    );
+    println!(
+        "  Token ({}, valid until {}):",
+        demo::DEMO_MANAGER_EMAIL,
+        token.expires_at.to_rfc3339()
+    );
     println!("{}", token.token);
     Ok(())
 }

@@ -50,7 +50,10 @@ pub enum Command {
 }
 
 /// Runs a parsed command line; `shutdown` ends `serve`.
-pub async fn run(cli: Cli, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+pub async fn run(
+    cli: Cli,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
     let config = cli.config;
     match cli.command {
         Command::Serve { demo } => crate::serve(config, Mode { demo }, shutdown).await,
@@ -67,15 +70,18 @@ pub async fn run(cli: Cli, shutdown: impl std::future::Future<Output = ()> + Sen
             let today = Utc::now().with_timezone(&settings.timezone).date_naive();
             match demo::seed(&db, today, settings.timezone).await? {
                 demo::SeedOutcome::Loaded => eprintln!("demo facility loaded for {today}"),
-                demo::SeedOutcome::AlreadyPresent => eprintln!("demo facility already present; nothing written"),
+                demo::SeedOutcome::AlreadyPresent => {
+                    eprintln!("demo facility already present; nothing written")
+                }
             }
             Ok(())
         }
         Command::Token { email, ttl } => {
             config.validate()?;
             let db = crate::open_database(&config).await?;
-            let keys = crate::jwt_keys(&config, &db, false).await?;
-            let token = crate::issue_token(&db, &keys, &email, ttl.unwrap_or(config.token_ttl)).await?;
+            let keys = crate::jwt_keys(&config, &db, crate::SecretSource::DemoStored).await?;
+            let token =
+                crate::issue_token(&db, &keys, &email, ttl.unwrap_or(config.token_ttl)).await?;
             println!("{}", token.token);
             Ok(())
         }

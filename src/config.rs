@@ -74,11 +74,13 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if s.trim() == "0" {
         return Ok(Duration::ZERO);
     }
-    humantime::parse_duration(s.trim()).map_err(|e| format!("`{s}` is not a duration like 30s, 5m or 8h: {e}"))
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("`{s}` is not a duration like 30s, 5m or 8h: {e}"))
 }
 
 fn parse_tz(s: &str) -> Result<Tz, String> {
-    s.parse::<Tz>().map_err(|_| format!("`{s}` is not an IANA time zone such as America/New_York"))
+    s.parse::<Tz>()
+        .map_err(|_| format!("`{s}` is not an IANA time zone such as America/New_York"))
 }
 
 fn parse_positive(s: &str) -> Result<u32, String> {
@@ -92,11 +94,22 @@ fn parse_positive(s: &str) -> Result<u32, String> {
 #[derive(Clone, Debug, clap::Args)]
 pub struct Config {
     /// Database: `sqlite://PATH` (created if missing) or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://aim.db", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://aim.db",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: String,
 
     /// Listen address of `aim serve`.
-    #[arg(long, env = "AIM_BIND", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "AIM_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub bind: SocketAddr,
 
     /// HS256 signing secret for staff tokens, at least 32 bytes.
@@ -108,7 +121,12 @@ pub struct Config {
     pub jwt_issuer: String,
 
     /// Audience claim written into and required of staff tokens.
-    #[arg(long, env = "AIM_JWT_AUDIENCE", default_value = "aim-admin", global = true)]
+    #[arg(
+        long,
+        env = "AIM_JWT_AUDIENCE",
+        default_value = "aim-admin",
+        global = true
+    )]
     pub jwt_audience: String,
 
     /// Lifetime of tokens issued by login.
@@ -124,11 +142,21 @@ pub struct Config {
     pub anthropic_api_key: Option<Secret>,
 
     /// Anthropic API base URL.
-    #[arg(long, env = "ANTHROPIC_BASE_URL", default_value = "https://api.anthropic.com", global = true)]
+    #[arg(
+        long,
+        env = "ANTHROPIC_BASE_URL",
+        default_value = "https://api.anthropic.com",
+        global = true
+    )]
     pub anthropic_base_url: String,
 
     /// Model id sent to the provider.
-    #[arg(long, env = "AIM_MODEL", default_value = "claude-sonnet-5-5", global = true)]
+    #[arg(
+        long,
+        env = "AIM_MODEL",
+        default_value = "claude-sonnet-5-5",
+        global = true
+    )]
     pub model: String,
 
     /// API key of the OpenAI-compatible server (optional for local servers).
@@ -152,11 +180,22 @@ pub struct Config {
     pub twilio_from_number: Option<String>,
 
     /// Twilio API base URL.
-    #[arg(long, env = "TWILIO_BASE_URL", default_value = "https://api.twilio.com", global = true)]
+    #[arg(
+        long,
+        env = "TWILIO_BASE_URL",
+        default_value = "https://api.twilio.com",
+        global = true
+    )]
     pub twilio_base_url: String,
 
     /// `confirm`: bookings and SMS proposed by AIM wait for staff confirmation; `auto`: run at once.
-    #[arg(long, env = "AIM_WRITE_TOOLS", value_enum, default_value = "confirm", global = true)]
+    #[arg(
+        long,
+        env = "AIM_WRITE_TOOLS",
+        value_enum,
+        default_value = "confirm",
+        global = true
+    )]
     pub write_tools: WriteTools,
 
     /// Alert generation period; `0` disables the scheduler.
@@ -184,14 +223,22 @@ pub struct Config {
     pub max_body_bytes: usize,
 
     /// Log format (`text` or `json`); the filter is RUST_LOG (default `info`).
-    #[arg(long, env = "AIM_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "AIM_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 }
 
 /// A setting that is present but unusable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
-    #[error("AIM_JWT_SECRET is required: set it to a random string of at least 32 bytes (e.g. `openssl rand -hex 32`), or run `aim serve --demo`")]
+    #[error(
+        "AIM_JWT_SECRET is required: set it to a random string of at least 32 bytes (e.g. `openssl rand -hex 32`), or run `aim serve --demo`"
+    )]
     MissingJwtSecret,
     #[error("AIM_JWT_SECRET must be at least 32 bytes long (it is {0})")]
     ShortJwtSecret(usize),
@@ -201,7 +248,9 @@ pub enum ConfigError {
     MissingOpenaiBaseUrl,
     #[error("{name} must be an http(s) URL, got `{value}`")]
     BadUrl { name: &'static str, value: String },
-    #[error("Twilio is partly configured: set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER, or none (dry run)")]
+    #[error(
+        "Twilio is partly configured: set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER, or none (dry run)"
+    )]
     PartialTwilio,
     #[error("AIM_JWT_ISSUER and AIM_JWT_AUDIENCE must not be empty")]
     EmptyClaim,
@@ -224,7 +273,11 @@ impl Config {
 
     /// Twilio credentials when SMS are really sent; `None` means dry run.
     pub fn twilio(&self) -> Option<(&str, &Secret, &str)> {
-        match (&self.twilio_account_sid, &self.twilio_auth_token, &self.twilio_from_number) {
+        match (
+            &self.twilio_account_sid,
+            &self.twilio_auth_token,
+            &self.twilio_from_number,
+        ) {
             (Some(sid), Some(token), Some(from)) => Some((sid, token, from)),
             _ => None,
         }
@@ -289,7 +342,10 @@ fn check_url(name: &'static str, value: &str) -> Result<(), ConfigError> {
     if value.starts_with("http://") || value.starts_with("https://") {
         Ok(())
     } else {
-        Err(ConfigError::BadUrl { name, value: value.to_owned() })
+        Err(ConfigError::BadUrl {
+            name,
+            value: value.to_owned(),
+        })
     }
 }
 

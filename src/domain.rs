@@ -186,38 +186,41 @@ text_enum!(/// The kinds of service the facility sells.
     ServiceKind as "service" { Daycare = "daycare", Boarding = "boarding", Grooming = "grooming", Training = "training" });
 
 text_enum!(/// A booking's lifecycle.
-    BookingStatus as "booking status" {
-        Pending = "pending",
-        Confirmed = "confirmed",
-        CheckedIn = "checked_in",
-        CheckedOut = "checked_out",
-        Cancelled = "cancelled",
-    });
+BookingStatus as "booking status" {
+    Pending = "pending",
+    Confirmed = "confirmed",
+    CheckedIn = "checked_in",
+    CheckedOut = "checked_out",
+    Cancelled = "cancelled",
+});
 
 text_enum!(/// Vaccinations the facility tracks; rabies, DHPP and bordetella are required.
-    VaccineKind as "vaccine" {
-        Rabies = "rabies",
-        Dhpp = "dhpp",
-        Bordetella = "bordetella",
-        Leptospirosis = "leptospirosis",
-        CanineInfluenza = "canine_influenza",
-        Lyme = "lyme",
-    });
+VaccineKind as "vaccine" {
+    Rabies = "rabies",
+    Dhpp = "dhpp",
+    Bordetella = "bordetella",
+    Leptospirosis = "leptospirosis",
+    CanineInfluenza = "canine_influenza",
+    Lyme = "lyme",
+});
 
 impl VaccineKind {
     /// The vaccinations every dog on site must have current.
-    pub const REQUIRED: &'static [VaccineKind] =
-        &[VaccineKind::Rabies, VaccineKind::Dhpp, VaccineKind::Bordetella];
+    pub const REQUIRED: &'static [VaccineKind] = &[
+        VaccineKind::Rabies,
+        VaccineKind::Dhpp,
+        VaccineKind::Bordetella,
+    ];
 }
 
 text_enum!(/// What a staff member does during a shift.
-    ShiftRole as "shift role" {
-        Handler = "handler",
-        FrontDesk = "front_desk",
-        Groomer = "groomer",
-        Trainer = "trainer",
-        Manager = "manager",
-    });
+ShiftRole as "shift role" {
+    Handler = "handler",
+    FrontDesk = "front_desk",
+    Groomer = "groomer",
+    Trainer = "trainer",
+    Manager = "manager",
+});
 
 text_enum!(/// Kinds of staff break (from the original design).
     BreakType as "break type" { Lunch = "lunch", Short = "short", Personal = "personal" });
@@ -229,13 +232,13 @@ text_enum!(/// A payment's state; a refunded payment counts as a refund in reven
     PaymentStatus as "payment status" { Pending = "pending", Succeeded = "succeeded", Failed = "failed", Refunded = "refunded" });
 
 text_enum!(/// The state of an outbound SMS in the outbox.
-    SmsStatus as "sms status" {
-        Queued = "queued",
-        Sent = "sent",
-        Delivered = "delivered",
-        Failed = "failed",
-        DryRun = "dry_run",
-    });
+SmsStatus as "sms status" {
+    Queued = "queued",
+    Sent = "sent",
+    Delivered = "delivered",
+    Failed = "failed",
+    DryRun = "dry_run",
+});
 
 text_enum!(/// Whether a conversation is still in use.
     ConversationStatus as "conversation status" { Active = "active", Archived = "archived" });
@@ -244,13 +247,13 @@ text_enum!(/// Who wrote an AIM message: the staff user or the assistant.
     MessageRole as "message role" { User = "user", Assistant = "assistant" });
 
 text_enum!(/// What an alert is about.
-    AlertType as "alert type" {
-        StaffingGap = "staffing_gap",
-        CapacityWarning = "capacity_warning",
-        Compliance = "compliance",
-        Weather = "weather",
-        BookingSpike = "booking_spike",
-    });
+AlertType as "alert type" {
+    StaffingGap = "staffing_gap",
+    CapacityWarning = "capacity_warning",
+    Compliance = "compliance",
+    Weather = "weather",
+    BookingSpike = "booking_spike",
+});
 
 text_enum!(/// How urgent an alert is (ordered: info < warning < critical).
     AlertSeverity as "alert severity" { Info = "info", Warning = "warning", Critical = "critical" });
@@ -265,12 +268,18 @@ mod tests {
             assert_eq!(role.as_str().parse::<Role>().unwrap(), *role);
         }
         assert_eq!(BookingStatus::CheckedIn.to_string(), "checked_in");
-        assert_eq!(serde_json::to_string(&AlertType::BookingSpike).unwrap(), "\"booking_spike\"");
+        assert_eq!(
+            serde_json::to_string(&AlertType::BookingSpike).unwrap(),
+            "\"booking_spike\""
+        );
     }
 
     #[test]
     fn unknown_variant_names_the_choices() {
         let err = "owner".parse::<Role>().unwrap_err();
-        assert_eq!(err.to_string(), "unknown role `owner`; expected one of: staff manager admin");
+        assert_eq!(
+            err.to_string(),
+            "unknown role `owner`; expected one of: staff manager admin"
+        );
     }
 }

@@ -14,4 +14,6 @@ pub mod domain;
 pub mod facility;
 pub mod telemetry;
 
-pub use app::{App, Mode, StartError, build_app, issue_token, jwt_keys, open_database, serve};
+pub use app::{
+    App, Mode, SecretSource, StartError, build_app, issue_token, jwt_keys, open_database, serve,
+};

@@ -6,8 +6,8 @@ use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, ApiJson};
 use super::AppState;
+use super::error::{ApiError, ApiJson};
 use crate::auth::{AuthError, Authenticated};
 use crate::db::staff::StaffUser;
 
@@ -24,9 +24,19 @@ pub fn bearer_token(value: &str) -> Option<&str> {
 impl FromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or(AuthError::MissingToken)?;
-        let token = header.to_str().ok().and_then(bearer_token).ok_or(AuthError::MissingToken)?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or(AuthError::MissingToken)?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(bearer_token)
+            .ok_or(AuthError::MissingToken)?;
         Ok(Staff(state.auth.authenticate(token).await?))
     }
 }
@@ -47,7 +57,10 @@ pub struct LoginOutput {
 }
 
 /// `POST /api/v2/auth/login` — `{email, password}` → `{token, expiresAt, staffUser}`.
-pub async fn login(State(state): State<AppState>, ApiJson(input): ApiJson<LoginInput>) -> Result<ApiJson<LoginOutput>, ApiError> {
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<LoginInput>,
+) -> Result<ApiJson<LoginOutput>, ApiError> {
     if input.email.trim().is_empty() {
         return Err(ApiError::invalid("email", "email must not be empty"));
     }
@@ -55,14 +68,24 @@ pub async fn login(State(state): State<AppState>, ApiJson(input): ApiJson<LoginI
         return Err(ApiError::invalid("password", "password must not be empty"));
     }
     if input.password.len() > 1024 {
-        return Err(ApiError::invalid("password", "password is longer than 1024 bytes"));
+        return Err(ApiError::invalid(
+            "password",
+            "password is longer than 1024 bytes",
+        ));
     }
     let login = state.auth.login(&input.email, &input.password).await?;
-    Ok(ApiJson(LoginOutput { token: login.token.token, expires_at: login.token.expires_at, staff_user: login.staff_user }))
+    Ok(ApiJson(LoginOutput {
+        token: login.token.token,
+        expires_at: login.token.expires_at,
+        staff_user: login.staff_user,
+    }))
 }
 
 /// `GET /api/v2/admin/staff` — every staff user (managers and admins).
-pub async fn list_staff(State(state): State<AppState>, Staff(caller): Staff) -> Result<ApiJson<Vec<StaffUser>>, ApiError> {
+pub async fn list_staff(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+) -> Result<ApiJson<Vec<StaffUser>>, ApiError> {
     caller.require_manager()?;
     let mut conn = state.db.conn().await?;
     let staff = crate::db::staff::list(&mut conn).await?;

@@ -18,7 +18,9 @@ tokio::task_local! {
 
 /// The current request's id, or `-` outside a request.
 pub fn current_request_id() -> String {
-    REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| "-".to_owned())
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "-".to_owned())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,10 +33,16 @@ pub enum ApiError {
     NotFound(String),
     /// Malformed request (bad JSON, bad id).
     #[error("{message}")]
-    BadRequest { field: Option<String>, message: String },
+    BadRequest {
+        field: Option<String>,
+        message: String,
+    },
     /// Well-formed but invalid input; `field` names the culprit.
     #[error("{message}")]
-    Invalid { field: Option<String>, message: String },
+    Invalid {
+        field: Option<String>,
+        message: String,
+    },
     #[error("request body is larger than the server accepts")]
     PayloadTooLarge,
     #[error("{0}")]
@@ -43,7 +51,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        ApiError::Invalid { field: Some(field.to_owned()), message: message.into() }
+        ApiError::Invalid {
+            field: Some(field.to_owned()),
+            message: message.into(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -73,7 +84,9 @@ impl ApiError {
 
     fn field(&self) -> Option<&str> {
         match self {
-            ApiError::BadRequest { field, .. } | ApiError::Invalid { field, .. } => field.as_deref(),
+            ApiError::BadRequest { field, .. } | ApiError::Invalid { field, .. } => {
+                field.as_deref()
+            }
             _ => None,
         }
     }
@@ -86,7 +99,8 @@ impl IntoResponse for ApiError {
         let message = match &self {
             ApiError::Internal(detail) => {
                 tracing::error!(request_id = %request_id, error = %detail, "internal error");
-                "something went wrong on our side; quote the request id when reporting it".to_owned()
+                "something went wrong on our side; quote the request id when reporting it"
+                    .to_owned()
             }
             other => other.to_string(),
         };
@@ -101,7 +115,9 @@ impl IntoResponse for ApiError {
             } else {
                 HeaderValue::from_static("Bearer error=\"invalid_token\"")
             };
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
         }
         response
     }
@@ -118,7 +134,9 @@ impl From<AuthError> for ApiError {
                 tracing::debug!(reason = %inner, "token refused");
                 ApiError::Unauthorized("invalid or expired token".to_owned())
             }
-            AuthError::Deactivated => ApiError::Unauthorized("this staff account is deactivated".to_owned()),
+            AuthError::Deactivated => {
+                ApiError::Unauthorized("this staff account is deactivated".to_owned())
+            }
             AuthError::Forbidden(_) => ApiError::Forbidden(err.to_string()),
             AuthError::Db(db) => db.into(),
             AuthError::Hashing(detail) => ApiError::Internal(detail),
@@ -136,12 +154,18 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-            StatusCode::UNPROCESSABLE_ENTITY => ApiError::Invalid { field: None, message: rejection.body_text() },
+            StatusCode::UNPROCESSABLE_ENTITY => ApiError::Invalid {
+                field: None,
+                message: rejection.body_text(),
+            },
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::BadRequest {
                 field: None,
                 message: "send the body as JSON with `Content-Type: application/json`".to_owned(),
             },
-            _ => ApiError::BadRequest { field: None, message: rejection.body_text() },
+            _ => ApiError::BadRequest {
+                field: None,
+                message: rejection.body_text(),
+            },
         }
     }
 }

@@ -9,12 +9,12 @@ pub mod health;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -42,7 +42,10 @@ const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let api = Router::new()
-        .route("/graphql", get(graphql::graphql_handler).post(graphql::graphql_handler))
+        .route(
+            "/graphql",
+            get(graphql::graphql_handler).post(graphql::graphql_handler),
+        )
         .route("/api/v2/auth/login", post(auth::login))
         .route("/api/v2/admin/staff", get(auth::list_staff))
         .route("/healthz", get(health::healthz))
@@ -50,7 +53,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout(&config)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout(&config),
+        ))
         .route_layer(middleware::from_fn(health::track));
 
     api.layer(middleware::from_fn(request_id_scope))
@@ -70,7 +76,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 fn request_timeout(config: &Config) -> Duration {
-    if config.request_timeout.is_zero() { Duration::from_secs(180) } else { config.request_timeout }
+    if config.request_timeout.is_zero() {
+        Duration::from_secs(180)
+    } else {
+        config.request_timeout
+    }
 }
 
 /// Makes the request id available to error responses and logs of this request.
@@ -85,5 +95,9 @@ async fn request_id_scope(request: Request, next: Next) -> Response {
 }
 
 async fn not_found(request: Request) -> ApiError {
-    ApiError::NotFound(format!("no route for {} {}", request.method(), request.uri().path()))
+    ApiError::NotFound(format!(
+        "no route for {} {}",
+        request.method(),
+        request.uri().path()
+    ))
 }

@@ -105,9 +105,15 @@ impl JwtKeys {
     }
 
     /// A token for `staff` valid for `ttl` from now.
-    pub fn issue_for(&self, staff: StaffUserId, role: Role, ttl: Duration) -> Result<IssuedToken, TokenError> {
+    pub fn issue_for(
+        &self,
+        staff: StaffUserId,
+        role: Role,
+        ttl: Duration,
+    ) -> Result<IssuedToken, TokenError> {
         let now = Utc::now();
-        let ttl = chrono::Duration::from_std(ttl).map_err(|e| TokenError::Signing(e.to_string()))?;
+        let ttl =
+            chrono::Duration::from_std(ttl).map_err(|e| TokenError::Signing(e.to_string()))?;
         let expires_at = now + ttl;
         let claims = Claims {
             sub: staff.to_string(),
@@ -118,29 +124,31 @@ impl JwtKeys {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
         };
-        self.sign(&claims).map(|token| IssuedToken { token, expires_at })
+        self.sign(&claims)
+            .map(|token| IssuedToken { token, expires_at })
     }
 
     /// Signs arbitrary claims (tests use it to make tokens that must be refused).
     pub fn sign(&self, claims: &Claims) -> Result<String, TokenError> {
-        encode(&Header::new(Algorithm::HS256), claims, &self.encoding).map_err(|e| TokenError::Signing(e.to_string()))
+        encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(|e| TokenError::Signing(e.to_string()))
     }
 
     /// The claims of a token signed with this key, unexpired, for this issuer and audience.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         use jsonwebtoken::errors::ErrorKind;
-        decode::<Claims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(|e| {
-            match e.kind() {
+        decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 ErrorKind::ImmatureSignature => TokenError::NotYetValid,
                 ErrorKind::InvalidAudience => TokenError::WrongAudience,
                 ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
-                ErrorKind::InvalidSignature | ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
-                    TokenError::BadSignature
-                }
+                ErrorKind::InvalidSignature
+                | ErrorKind::InvalidAlgorithm
+                | ErrorKind::InvalidAlgorithmName => TokenError::BadSignature,
                 _ => TokenError::Malformed,
-            }
-        })
+            })
     }
 }
 
@@ -149,7 +157,12 @@ mod tests {
     use super::*;
 
     fn keys() -> JwtKeys {
-        JwtKeys::new(&Secret::new("0123456789abcdef0123456789abcdef"), "aim", "aim-admin", Duration::from_secs(3600))
+        JwtKeys::new(
+            &Secret::new("0123456789abcdef0123456789abcdef"),
+            "aim",
+            "aim-admin",
+            Duration::from_secs(3600),
+        )
     }
 
     #[test]
@@ -172,7 +185,12 @@ mod tests {
         assert_eq!(other_aud.verify(&token), Err(TokenError::WrongAudience));
         let other_iss = JwtKeys::new(&secret, "not-aim", "aim-admin", Duration::from_secs(60));
         assert_eq!(other_iss.verify(&token), Err(TokenError::WrongIssuer));
-        let other_key = JwtKeys::new(&Secret::new("another-secret-another-secret-xx"), "aim", "aim-admin", Duration::from_secs(60));
+        let other_key = JwtKeys::new(
+            &Secret::new("another-secret-another-secret-xx"),
+            "aim",
+            "aim-admin",
+            Duration::from_secs(60),
+        );
         assert_eq!(other_key.verify(&token), Err(TokenError::BadSignature));
     }
 }

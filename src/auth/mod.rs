@@ -9,9 +9,9 @@ mod password;
 pub use jwt::{Claims, IssuedToken, JwtKeys, TokenError};
 pub use password::{hash_password, verify_password};
 
+use crate::db::staff::StaffUser;
 use crate::db::{self, Db, DbError};
 use crate::domain::{Role, StaffUserId};
-use crate::db::staff::StaffUser;
 
 /// Why a request is not allowed.
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +70,10 @@ impl AuthService {
                     return Err(AuthError::Deactivated);
                 }
                 let token = self.keys.issue(record.id, record.role)?;
-                Ok(Login { token, staff_user: record.into() })
+                Ok(Login {
+                    token,
+                    staff_user: record.into(),
+                })
             }
             _ => Err(AuthError::InvalidCredentials),
         }
@@ -81,11 +84,16 @@ impl AuthService {
         let claims = self.keys.verify(token)?;
         let id: StaffUserId = claims.sub.parse().map_err(|_| TokenError::Malformed)?;
         let mut conn = self.db.conn().await?;
-        let record = db::staff::find_by_id(&mut conn, id).await?.ok_or(TokenError::UnknownSubject)?;
+        let record = db::staff::find_by_id(&mut conn, id)
+            .await?
+            .ok_or(TokenError::UnknownSubject)?;
         if !record.active {
             return Err(AuthError::Deactivated);
         }
-        Ok(Authenticated { staff: record.into(), expires_at: claims.exp })
+        Ok(Authenticated {
+            staff: record.into(),
+            expires_at: claims.exp,
+        })
     }
 }
 
@@ -100,7 +108,11 @@ pub struct Authenticated {
 impl Authenticated {
     /// Refuses unless the caller has one of `roles`.
     pub fn require(&self, roles: &'static [Role], names: &'static str) -> Result<(), AuthError> {
-        if roles.contains(&self.staff.role) { Ok(()) } else { Err(AuthError::Forbidden(names)) }
+        if roles.contains(&self.staff.role) {
+            Ok(())
+        } else {
+            Err(AuthError::Forbidden(names))
+        }
     }
 
     /// Managers and admins only.

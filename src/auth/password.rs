@@ -3,8 +3,8 @@
 
 use std::sync::LazyLock;
 
-use argon2::{PasswordHash, PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
+use argon2::{PasswordHash, PasswordHasher, PasswordVerifier};
 
 use super::AuthError;
 
@@ -32,7 +32,9 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
         let parsed = PasswordHash::new(&hash).map_err(|e| AuthError::Hashing(e.to_string()))?;
-        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Ok(known && ok)
     })
     .await
@@ -47,8 +49,16 @@ mod tests {
     async fn hashes_verify_only_the_right_password() {
         let hash = hash_password("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse".into(), Some(hash.clone())).await.unwrap());
+        assert!(
+            verify_password("correct horse".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!verify_password("wrong".into(), Some(hash)).await.unwrap());
-        assert!(!verify_password("not-a-real-password".into(), None).await.unwrap());
+        assert!(
+            !verify_password("not-a-real-password".into(), None)
+                .await
+                .unwrap()
+        );
     }
 }

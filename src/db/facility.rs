@@ -97,7 +97,11 @@ pub struct NewPoints {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn insert_customer(c: &mut impl AsConn, x: &NewCustomer, now: DateTime<Utc>) -> DbResult<()> {
+pub async fn insert_customer(
+    c: &mut impl AsConn,
+    x: &NewCustomer,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
     const SQL: &str = "INSERT INTO customers (id, first_name, last_name, email, phone, notes, created_at, updated_at) \
                        VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
     on_conn!(c, |conn| {
@@ -135,7 +139,11 @@ pub async fn insert_dog(c: &mut impl AsConn, x: &NewDog, now: DateTime<Utc>) -> 
     Ok(())
 }
 
-pub async fn insert_vaccination(c: &mut impl AsConn, x: &NewVaccination, now: DateTime<Utc>) -> DbResult<()> {
+pub async fn insert_vaccination(
+    c: &mut impl AsConn,
+    x: &NewVaccination,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
     const SQL: &str = "INSERT INTO vaccinations (id, dog_id, kind, administered_on, expires_on, created_at) \
                        VALUES ($1, $2, $3, $4, $5, $6)";
     on_conn!(c, |conn| {
@@ -153,11 +161,24 @@ pub async fn insert_vaccination(c: &mut impl AsConn, x: &NewVaccination, now: Da
     Ok(())
 }
 
-pub async fn insert_service(c: &mut impl AsConn, x: &NewService, now: DateTime<Utc>) -> DbResult<()> {
+pub async fn insert_service(
+    c: &mut impl AsConn,
+    x: &NewService,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
     const SQL: &str = "INSERT INTO services (id, kind, name, price_cents, active, created_at) \
                        VALUES ($1, $2, $3, $4, $5, $6)";
     on_conn!(c, |conn| {
-        sqlx::query(SQL).bind(x.id).bind(x.kind).bind(&x.name).bind(x.price_cents).bind(true).bind(now).execute(conn).await.map(|r| r.rows_affected())
+        sqlx::query(SQL)
+            .bind(x.id)
+            .bind(x.kind)
+            .bind(&x.name)
+            .bind(x.price_cents)
+            .bind(true)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -182,7 +203,11 @@ pub async fn insert_booking(c: &mut impl AsConn, x: &NewBooking) -> DbResult<()>
             .execute(&mut *conn)
             .await?;
         for dog_id in &x.dog_ids {
-            sqlx::query(DOG).bind(x.id).bind(*dog_id).execute(&mut *conn).await?;
+            sqlx::query(DOG)
+                .bind(x.id)
+                .bind(*dog_id)
+                .execute(&mut *conn)
+                .await?;
         }
         Ok::<_, sqlx::Error>(())
     })?;
@@ -226,7 +251,11 @@ pub async fn insert_break(c: &mut impl AsConn, x: &NewBreak, now: DateTime<Utc>)
     Ok(())
 }
 
-pub async fn insert_payment(c: &mut impl AsConn, x: &NewPayment, now: DateTime<Utc>) -> DbResult<()> {
+pub async fn insert_payment(
+    c: &mut impl AsConn,
+    x: &NewPayment,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
     const SQL: &str = "INSERT INTO payments (id, booking_id, customer_id, amount_cents, method, status, paid_at, created_at) \
                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     on_conn!(c, |conn| {

@@ -56,10 +56,15 @@ impl From<sqlx::Error> for DbError {
     fn from(err: sqlx::Error) -> Self {
         use sqlx::error::ErrorKind;
         if let Some(db_err) = err.as_database_error() {
-            let constraint = db_err.constraint().unwrap_or_else(|| db_err.message()).to_owned();
+            let constraint = db_err
+                .constraint()
+                .unwrap_or_else(|| db_err.message())
+                .to_owned();
             match db_err.kind() {
                 ErrorKind::UniqueViolation => return DbError::UniqueViolation { constraint },
-                ErrorKind::ForeignKeyViolation => return DbError::ForeignKeyViolation { constraint },
+                ErrorKind::ForeignKeyViolation => {
+                    return DbError::ForeignKeyViolation { constraint };
+                }
                 ErrorKind::CheckViolation | ErrorKind::NotNullViolation => {
                     return DbError::CheckViolation { constraint };
                 }
@@ -110,7 +115,9 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            Ok(Db { pool: Pool::Sqlite(pool) })
+            Ok(Db {
+                pool: Pool::Sqlite(pool),
+            })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?.application_name("aim");
             let pool = PgPoolOptions::new()
@@ -118,7 +125,9 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            Ok(Db { pool: Pool::Postgres(pool) })
+            Ok(Db {
+                pool: Pool::Postgres(pool),
+            })
         } else {
             Err(DbError::UnsupportedUrl(redact_url(url)))
         }
@@ -160,14 +169,25 @@ impl Db {
     /// Checks that the database answers.
     pub async fn ping(&self) -> DbResult<()> {
         let mut conn = self.conn().await?;
-        on_conn!(&mut conn, |c| sqlx::query("SELECT 1").execute(c).await.map(|r| r.rows_affected()))?;
+        on_conn!(&mut conn, |c| sqlx::query("SELECT 1")
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     pub fn pool_stats(&self) -> PoolStats {
         match &self.pool {
-            Pool::Sqlite(pool) => PoolStats { size: pool.size(), idle: pool.num_idle(), max: MAX_CONNECTIONS },
-            Pool::Postgres(pool) => PoolStats { size: pool.size(), idle: pool.num_idle(), max: MAX_CONNECTIONS },
+            Pool::Sqlite(pool) => PoolStats {
+                size: pool.size(),
+                idle: pool.num_idle(),
+                max: MAX_CONNECTIONS,
+            },
+            Pool::Postgres(pool) => PoolStats {
+                size: pool.size(),
+                idle: pool.num_idle(),
+                max: MAX_CONNECTIONS,
+            },
         }
     }
 
@@ -186,7 +206,12 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
             match userinfo.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &url[at..]),
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
                 None => url.to_owned(),
             }
         }
@@ -251,14 +276,19 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted_from_urls() {
-        assert_eq!(redact_url("postgres://aim:hunter2@db/aim"), "postgres://aim:***@db/aim");
+        assert_eq!(
+            redact_url("postgres://aim:hunter2@db/aim"),
+            "postgres://aim:***@db/aim"
+        );
         assert_eq!(redact_url("postgres://aim@db/aim"), "postgres://aim@db/aim");
         assert_eq!(redact_url("sqlite://aim.db"), "sqlite://aim.db");
     }
 
     #[tokio::test]
     async fn unknown_scheme_is_refused_with_a_clear_message() {
-        let err = Db::connect("mysql://root:pw@localhost/aim").await.unwrap_err();
+        let err = Db::connect("mysql://root:pw@localhost/aim")
+            .await
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "`mysql://root:***@localhost/aim` is not a supported database URL: use sqlite://PATH or postgres://USER@HOST/DB"

@@ -14,8 +14,11 @@ pub struct FacilitySettingsRow {
 }
 
 pub async fn get(c: &mut impl AsConn) -> DbResult<FacilitySettingsRow> {
-    const SQL: &str = "SELECT capacity, staff_ratio, timezone, updated_at FROM facility_settings WHERE id = 1";
-    Ok(on_conn!(c, |conn| sqlx::query_as(SQL).fetch_one(conn).await)?)
+    const SQL: &str =
+        "SELECT capacity, staff_ratio, timezone, updated_at FROM facility_settings WHERE id = 1";
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .fetch_one(conn)
+        .await)?)
 }
 
 /// Overwrites whichever of the settings are given.
@@ -30,19 +33,36 @@ pub async fn update(
                        staff_ratio = COALESCE($2, staff_ratio), timezone = COALESCE($3, timezone), \
                        updated_at = $4 WHERE id = 1";
     on_conn!(c, |conn| {
-        sqlx::query(SQL).bind(capacity).bind(staff_ratio).bind(timezone).bind(now).execute(conn).await.map(|r| r.rows_affected())
+        sqlx::query(SQL)
+            .bind(capacity)
+            .bind(staff_ratio)
+            .bind(timezone)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
 
 /// The stored secret `name`, or `value` stored under that name if there was none. Concurrent
 /// callers all get the one value that won.
-pub async fn secret_or_insert(c: &mut impl AsConn, name: &str, value: &str, now: DateTime<Utc>) -> DbResult<String> {
+pub async fn secret_or_insert(
+    c: &mut impl AsConn,
+    name: &str,
+    value: &str,
+    now: DateTime<Utc>,
+) -> DbResult<String> {
     const INSERT: &str = "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) \
                           ON CONFLICT (name) DO NOTHING";
     const SELECT: &str = "SELECT value FROM server_secrets WHERE name = $1";
     on_conn!(c, |conn| {
-        sqlx::query(INSERT).bind(name).bind(value).bind(now).execute(&mut *conn).await?;
+        sqlx::query(INSERT)
+            .bind(name)
+            .bind(value)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
         sqlx::query_scalar(SELECT).bind(name).fetch_one(conn).await
     })
     .map_err(Into::into)
@@ -51,5 +71,8 @@ pub async fn secret_or_insert(c: &mut impl AsConn, name: &str, value: &str, now:
 /// The stored secret `name`, if any.
 pub async fn secret(c: &mut impl AsConn, name: &str) -> DbResult<Option<String>> {
     const SQL: &str = "SELECT value FROM server_secrets WHERE name = $1";
-    Ok(on_conn!(c, |conn| sqlx::query_scalar(SQL).bind(name).fetch_optional(conn).await)?)
+    Ok(on_conn!(c, |conn| sqlx::query_scalar(SQL)
+        .bind(name)
+        .fetch_optional(conn)
+        .await)?)
 }

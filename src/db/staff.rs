@@ -33,7 +33,14 @@ pub struct StaffUser {
 
 impl From<StaffUserRecord> for StaffUser {
     fn from(r: StaffUserRecord) -> Self {
-        StaffUser { id: r.id, email: r.email, name: r.name, role: r.role, active: r.active, created_at: r.created_at }
+        StaffUser {
+            id: r.id,
+            email: r.email,
+            name: r.name,
+            role: r.role,
+            active: r.active,
+            created_at: r.created_at,
+        }
     }
 }
 
@@ -46,22 +53,34 @@ macro_rules! columns {
 pub async fn find_by_email(c: &mut impl AsConn, email: &str) -> DbResult<Option<StaffUserRecord>> {
     const SQL: &str = concat!("SELECT ", columns!(), " FROM staff_users WHERE email = $1");
     let email = email.trim().to_lowercase();
-    Ok(on_conn!(c, |conn| sqlx::query_as(SQL).bind(&email).fetch_optional(conn).await)?)
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(&email)
+        .fetch_optional(conn)
+        .await)?)
 }
 
 pub async fn find_by_id(c: &mut impl AsConn, id: StaffUserId) -> DbResult<Option<StaffUserRecord>> {
     const SQL: &str = concat!("SELECT ", columns!(), " FROM staff_users WHERE id = $1");
-    Ok(on_conn!(c, |conn| sqlx::query_as(SQL).bind(id).fetch_optional(conn).await)?)
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?)
 }
 
 /// Every staff user, by name.
 pub async fn list(c: &mut impl AsConn) -> DbResult<Vec<StaffUserRecord>> {
     const SQL: &str = concat!("SELECT ", columns!(), " FROM staff_users ORDER BY name, id");
-    Ok(on_conn!(c, |conn| sqlx::query_as(SQL).fetch_all(conn).await)?)
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .fetch_all(conn)
+        .await)?)
 }
 
 pub async fn count(c: &mut impl AsConn) -> DbResult<i64> {
-    Ok(on_conn!(c, |conn| sqlx::query_scalar("SELECT COUNT(*) FROM staff_users").fetch_one(conn).await)?)
+    Ok(on_conn!(c, |conn| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM staff_users"
+    )
+    .fetch_one(conn)
+    .await)?)
 }
 
 /// Inserts a staff user; the email must already be lower-case (the database checks it).
@@ -86,8 +105,19 @@ pub async fn insert(c: &mut impl AsConn, user: &StaffUserRecord) -> DbResult<()>
 }
 
 /// Activates or deactivates a staff user; returns whether the user exists.
-pub async fn set_active(c: &mut impl AsConn, id: StaffUserId, active: bool, now: DateTime<Utc>) -> DbResult<bool> {
+pub async fn set_active(
+    c: &mut impl AsConn,
+    id: StaffUserId,
+    active: bool,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
     const SQL: &str = "UPDATE staff_users SET active = $2, updated_at = $3 WHERE id = $1";
-    let done = on_conn!(c, |conn| sqlx::query(SQL).bind(id).bind(active).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    let done = on_conn!(c, |conn| sqlx::query(SQL)
+        .bind(id)
+        .bind(active)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }

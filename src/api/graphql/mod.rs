@@ -1,6 +1,9 @@
 //! The GraphQL schema, apart from its HTTP wiring so it can be built (and printed) alone.
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, Enum, ID, Object, Schema, SchemaBuilder, SimpleObject};
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, Enum, ID, Object, Schema, SchemaBuilder,
+    SimpleObject,
+};
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 
@@ -19,7 +22,9 @@ pub const MAX_COMPLEXITY: usize = 1_000;
 
 /// The schema with its limits, without runtime data; `aim schema` prints this.
 pub fn schema_builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY)
+    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
 }
 
 /// The SDL of the schema (what `schema.graphql` holds).
@@ -62,7 +67,7 @@ impl From<StaffUserRecord> for StaffUser {
 
 pub struct QueryRoot;
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// The signed-in staff user.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<StaffUser> {
@@ -78,5 +83,9 @@ pub async fn graphql_handler(
     Staff(caller): Staff,
     request: async_graphql_axum::GraphQLRequest,
 ) -> async_graphql_axum::GraphQLResponse {
-    state.schema.execute(request.into_inner().data(caller)).await.into()
+    state
+        .schema
+        .execute(request.into_inner().data(caller))
+        .await
+        .into()
 }
