@@ -265,7 +265,7 @@ async fn announce_demo(app: &App, addr: SocketAddr) -> Result<(), StartError> {
         println!("Loaded the demo facility (Happy Tail Happy Dog).");
     }
     println!("AIM is running on http://{addr}");
-    println!("  Playground:  http://{addr}/playground");
+    println!("  GraphQL:     http://{addr}/graphql");
     println!(
         "  Demo login:  {} / {}",
         demo::DEMO_MANAGER_EMAIL,
