@@ -313,6 +313,10 @@ both_backends! {
         let body = json!({ "email": "x".repeat(10_000), "password": "y" });
         let response = server.client.post(server.url("/api/v2/auth/login")).json(&body).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "payload_too_large");
+        let gql = server.client.post(server.url("/graphql")).json(&json!({ "query": "x".repeat(10_000) })).send().await.unwrap();
+        assert_eq!(gql.status(), StatusCode::PAYLOAD_TOO_LARGE, "GraphQL bodies are limited too");
     }
 
     async fn serve_without_a_secret_refuses_to_start_but_demo_mode_generates_one(t: TestDb) {
@@ -329,6 +333,30 @@ both_backends! {
         let again = aim::build_app(&config, Mode { demo: true }).await.unwrap();
         assert_eq!(again.seeded, Some(SeedOutcome::AlreadyPresent));
         again.state.auth.authenticate(&token.token).await.expect("token from the first start");
+    }
+
+    async fn aim_migrate_and_seed_demo_are_idempotent_from_the_command_line(t: TestDb) {
+        let aim = |args: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_aim"))
+                .args(args)
+                .env("DATABASE_URL", &t.url)
+                .env_remove("AIM_LLM")
+                .env_remove("ANTHROPIC_API_KEY")
+                .output()
+                .unwrap()
+        };
+        let migrated = aim(&["migrate"]);
+        assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+        let first = aim(&["seed", "--demo"]);
+        assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+        assert!(String::from_utf8_lossy(&first.stderr).contains("demo facility loaded"));
+        let counts = table_counts(&mut t.db.conn().await.unwrap()).await.unwrap();
+        let second = aim(&["seed", "--demo"]);
+        assert!(second.status.success());
+        assert!(String::from_utf8_lossy(&second.stderr).contains("already present"));
+        assert_eq!(table_counts(&mut t.db.conn().await.unwrap()).await.unwrap(), counts);
+        let refused = aim(&["seed"]);
+        assert!(!refused.status.success(), "seeding needs --demo");
     }
 
     async fn aim_token_prints_only_a_token_that_the_server_accepts(t: TestDb) {

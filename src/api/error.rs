@@ -45,6 +45,8 @@ pub enum ApiError {
     },
     #[error("request body is larger than the server accepts")]
     PayloadTooLarge,
+    #[error("the request took longer than the server allows")]
+    Timeout,
     #[error("{0}")]
     Internal(String),
 }
@@ -65,6 +67,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -78,6 +81,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => "bad_request",
             ApiError::Invalid { .. } => "invalid_input",
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::Timeout => "timeout",
             ApiError::Internal(_) => "internal",
         }
     }

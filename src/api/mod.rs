@@ -13,7 +13,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -85,7 +85,8 @@ fn request_timeout(config: &Config) -> Duration {
     }
 }
 
-/// Makes the request id available to error responses and logs of this request.
+/// Makes the request id available to error responses and logs of this request, and gives the
+/// bare 413 and 408 answers of the body-limit and timeout layers the API's JSON error body.
 async fn request_id_scope(request: Request, next: Next) -> Response {
     let id = request
         .headers()
@@ -93,7 +94,19 @@ async fn request_id_scope(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-")
         .to_owned();
-    REQUEST_ID.scope(id, next.run(request)).await
+    let response = REQUEST_ID.scope(id.clone(), next.run(request)).await;
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let replacement = match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE if !is_json => ApiError::PayloadTooLarge,
+        StatusCode::REQUEST_TIMEOUT if !is_json => ApiError::Timeout,
+        _ => return response,
+    };
+    REQUEST_ID
+        .scope(id, async move { replacement.into_response() })
+        .await
 }
 
 async fn not_found(request: Request) -> ApiError {

@@ -110,8 +110,18 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
-            let pool = SqlitePoolOptions::new()
-                .max_connections(MAX_CONNECTIONS)
+            // An in-memory database lives and dies with its one connection: keep exactly one.
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let pool_options = if in_memory {
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+            } else {
+                SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS)
+            };
+            let pool = pool_options
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
@@ -282,6 +292,18 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://aim@db/aim"), "postgres://aim@db/aim");
         assert_eq!(redact_url("sqlite://aim.db"), "sqlite://aim.db");
+    }
+
+    #[tokio::test]
+    async fn in_memory_sqlite_keeps_its_data_across_acquires() {
+        let db = Db::connect("sqlite::memory:").await.unwrap();
+        db.migrate().await.unwrap();
+        for _ in 0..3 {
+            let counts = facility::table_counts(&mut db.conn().await.unwrap())
+                .await
+                .unwrap();
+            assert_eq!(counts.len(), facility::TABLES.len());
+        }
     }
 
     #[tokio::test]
