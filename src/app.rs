@@ -27,6 +27,9 @@ pub enum StartError {
     Config(#[from] ConfigError),
     #[error("database {url}: {source}")]
     Database { url: String, source: DbError },
+    /// A failure once the database is open (its URL was named when opening it).
+    #[error("database: {0}")]
+    Db(#[from] DbError),
     #[error(transparent)]
     Settings(#[from] SettingsError),
     #[error("demo data: {0}")]
@@ -98,23 +101,18 @@ pub async fn jwt_keys(
     if let Some(secret) = &config.jwt_secret {
         return Ok(keys(secret));
     }
-    let wrap = |source| StartError::Database {
-        url: db::redact_url(&config.database_url),
-        source,
-    };
     let stored = match source {
         SecretSource::Required => None,
         SecretSource::DemoGenerated => {
             let fresh = Alphanumeric.sample_string(&mut rand::rng(), 48);
-            let mut conn = db.conn().await.map_err(wrap)?;
+            let mut conn = db.conn().await?;
             let secret = db::settings::secret_or_insert(
                 &mut conn,
                 DEMO_SECRET_NAME,
                 &fresh,
                 crate::domain::now(),
             )
-            .await
-            .map_err(wrap)?;
+            .await?;
             tracing::warn!(
                 "AIM_JWT_SECRET is not set: using the demo signing secret stored in the database. \
                  Anyone who can read the database can mint tokens. Never run a real facility like this."
@@ -122,9 +120,7 @@ pub async fn jwt_keys(
             Some(secret)
         }
         SecretSource::DemoStored => {
-            db::settings::secret(&mut db.conn().await.map_err(wrap)?, DEMO_SECRET_NAME)
-                .await
-                .map_err(wrap)?
+            db::settings::secret(&mut db.conn().await?, DEMO_SECRET_NAME).await?
         }
     };
     stored
@@ -169,18 +165,12 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
 
 /// Loads the demo facility when the database has no staff yet.
 async fn seed_if_empty(db: &Db, settings: &FacilitySettings) -> Result<SeedOutcome, StartError> {
-    let count = db::staff::count(&mut db.conn().await.map_err(seed_db)?)
-        .await
-        .map_err(seed_db)?;
+    let count = db::staff::count(&mut db.conn().await?).await?;
     if count > 0 {
         return Ok(SeedOutcome::AlreadyPresent);
     }
     let today = Utc::now().with_timezone(&settings.timezone).date_naive();
     Ok(demo::seed(db, today, settings.timezone).await?)
-}
-
-fn seed_db(err: DbError) -> StartError {
-    StartError::Seed(SeedError::Db(err))
 }
 
 impl App {
@@ -221,13 +211,7 @@ pub async fn issue_token(
     email: &str,
     ttl: std::time::Duration,
 ) -> Result<IssuedToken, StartError> {
-    let wrap = |source| StartError::Database {
-        url: "(configured)".into(),
-        source,
-    };
-    let staff = db::staff::find_by_email(&mut db.conn().await.map_err(wrap)?, email)
-        .await
-        .map_err(wrap)?;
+    let staff = db::staff::find_by_email(&mut db.conn().await?, email).await?;
     match staff {
         Some(s) if s.active => keys
             .issue_for(s.id, s.role, ttl)

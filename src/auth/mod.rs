@@ -26,7 +26,7 @@ pub enum AuthError {
     #[error("this staff account is deactivated")]
     Deactivated,
     #[error("this requires one of the roles: {0}")]
-    Forbidden(&'static str),
+    Forbidden(String),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("password hashing failed: {0}")]
@@ -107,16 +107,17 @@ pub struct Authenticated {
 
 impl Authenticated {
     /// Refuses unless the caller has one of `roles`.
-    pub fn require(&self, roles: &'static [Role], names: &'static str) -> Result<(), AuthError> {
+    pub fn require(&self, roles: &[Role]) -> Result<(), AuthError> {
         if roles.contains(&self.staff.role) {
             Ok(())
         } else {
-            Err(AuthError::Forbidden(names))
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Err(AuthError::Forbidden(names.join(", ")))
         }
     }
 
     /// Managers and admins only.
     pub fn require_manager(&self) -> Result<(), AuthError> {
-        self.require(&[Role::Manager, Role::Admin], "manager, admin")
+        self.require(&[Role::Manager, Role::Admin])
     }
 }
