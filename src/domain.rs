@@ -87,6 +87,14 @@ id_type!(/// An AIM message's id.
 id_type!(/// An AIM alert's id.
     AlertId);
 
+/// Who is acting: the signed-in staff user on whose behalf a service runs. Services that
+/// depend on the role (revenue) or record the author (bookings, SMS) take it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub staff_user_id: StaffUserId,
+    pub role: Role,
+}
+
 /// Error for text that is not one of an enumeration's values.
 #[derive(Debug, thiserror::Error)]
 #[error("unknown {kind} `{value}`; expected one of: {expected}")]

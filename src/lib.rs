@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod facility;
+pub mod http;
 pub mod telemetry;
 
 pub use app::{

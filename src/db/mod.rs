@@ -13,8 +13,14 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
+pub mod alerts;
+pub mod bookings;
 pub mod facility;
+pub mod revenue;
+pub mod schedules;
+pub mod search;
 pub mod settings;
+pub mod sms;
 pub mod staff;
 
 /// Runs `$body` with `$conn` bound to the backend's `&mut Connection`, for either backend.
@@ -27,6 +33,47 @@ macro_rules! on_conn {
     };
 }
 pub(crate) use on_conn;
+
+/// Writers that must not interleave: each holds its lock for the rest of a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteLock {
+    /// Capacity and overlap checks of new bookings.
+    Bookings,
+    /// Rate limits of outgoing SMS.
+    Sms,
+}
+
+impl WriteLock {
+    fn key(self) -> i64 {
+        // Arbitrary constants, distinct per lock ("AIM" in the high bytes).
+        match self {
+            WriteLock::Bookings => 0x41_49_4d_00_0001,
+            WriteLock::Sms => 0x41_49_4d_00_0002,
+        }
+    }
+}
+
+/// Serialises writers of one kind until the transaction ends. SQLite write transactions
+/// already hold the database's single write lock (`BEGIN IMMEDIATE`); PostgreSQL takes a
+/// transaction-scoped advisory lock, so a check-then-insert cannot race another replica.
+pub async fn lock(tx: &mut Tx, lock: WriteLock) -> DbResult<()> {
+    if let Tx::Postgres(tx) = tx {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(lock.key())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// `$first, $first+1, …` — `n` numbered placeholders for an `IN (…)` list. The SQL is built
+/// from the count alone; values are always bound.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Which database engine a [`Db`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,5 +1,208 @@
-//! The facility domain over the data layer: settings, the demo facility, and (as they grow)
-//! bookings, schedules, search, revenue and SMS. No HTTP or GraphQL here.
+//! The facility domain over the data layer: what AIM's tools call and what alerts read.
+//!
+//! [`Facility`] is the one handle: bookings (schedule, create), the dashboard and today's
+//! summary, search, staff schedules and ratios, compliance, revenue, and SMS. Dates are the
+//! facility's local dates ([`clock`]); money is integer cents. No HTTP or GraphQL here.
 
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::db::{Db, DbError};
+use crate::domain::*;
+
+pub mod bookings;
+pub mod clock;
+pub mod compliance;
+pub mod dashboard;
 pub mod demo;
+pub mod revenue;
+pub mod search;
 pub mod settings;
+pub mod sms;
+pub mod staffing;
+
+pub use settings::FacilitySettings;
+use sms::{SmsError, SmsService};
+
+/// The facility's services, cheap to clone.
+#[derive(Clone)]
+pub struct Facility {
+    db: Db,
+    settings: FacilitySettings,
+    sms: SmsService,
+}
+
+impl Facility {
+    pub fn new(db: Db, settings: FacilitySettings, sms: SmsService) -> Facility {
+        Facility { db, settings, sms }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn settings(&self) -> FacilitySettings {
+        self.settings
+    }
+
+    pub fn timezone(&self) -> Tz {
+        self.settings.timezone
+    }
+
+    /// The facility's local date at `now`.
+    pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
+        clock::local_date(self.settings.timezone, now)
+    }
+
+    /// Outgoing SMS (Twilio, or the dry-run outbox).
+    pub fn sms(&self) -> &SmsService {
+        &self.sms
+    }
+}
+
+/// The longest date range a schedule, revenue or compliance query covers.
+pub const MAX_RANGE_DAYS: i64 = 366;
+
+/// Why a facility operation did not happen. Each variant names the problem in terms a staff
+/// member (and the model) can act on; [`FacilityError::code`] is a stable machine-readable name.
+#[derive(Debug, thiserror::Error)]
+pub enum FacilityError {
+    #[error("{field}: {message}")]
+    InvalidInput {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{field}: the end date {end} is before the start date {start}")]
+    EndBeforeStart {
+        field: &'static str,
+        start: NaiveDate,
+        end: NaiveDate,
+    },
+    #[error("{field}: the range covers {days} days; at most {max} are allowed")]
+    RangeTooLong {
+        field: &'static str,
+        days: i64,
+        max: i64,
+    },
+    #[error("no customer with id {0}")]
+    UnknownCustomer(CustomerId),
+    #[error("no dog with id {0}")]
+    UnknownDog(DogId),
+    #[error("{dog_name} ({dog_id}) belongs to another customer, not {customer_name}")]
+    DogNotOwned {
+        dog_id: DogId,
+        dog_name: String,
+        customer_name: String,
+    },
+    #[error("the {0} service is not offered")]
+    ServiceUnavailable(ServiceKind),
+    #[error("start_date {start} is in the past (today is {today})")]
+    StartInPast { start: NaiveDate, today: NaiveDate },
+    #[error(
+        "capacity is full on {date}: {booked} of {capacity} places are booked and {requested} more were requested"
+    )]
+    CapacityFull {
+        date: NaiveDate,
+        booked: u32,
+        requested: u32,
+        capacity: u32,
+    },
+    #[error("{dog_name} is already booked on {date} (booking {booking_id})")]
+    DogAlreadyBooked {
+        dog_id: DogId,
+        dog_name: String,
+        date: NaiveDate,
+        booking_id: BookingId,
+    },
+    #[error(
+        "{dog_name}'s {vaccine} vaccination expires on {expires_on}, before the stay ends on {last_day}"
+    )]
+    VaccinationExpired {
+        dog_id: DogId,
+        dog_name: String,
+        vaccine: VaccineKind,
+        expires_on: NaiveDate,
+        last_day: NaiveDate,
+    },
+    #[error("{dog_name} has no {vaccine} vaccination on record; it is required")]
+    VaccinationMissing {
+        dog_id: DogId,
+        dog_name: String,
+        vaccine: VaccineKind,
+    },
+    #[error("{what} is visible to managers and admins only; you are signed in as {role}")]
+    Forbidden { what: &'static str, role: Role },
+    #[error(transparent)]
+    Sms(#[from] SmsError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl FacilityError {
+    /// A stable, machine-readable name of the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FacilityError::InvalidInput { .. } => "invalid_input",
+            FacilityError::EndBeforeStart { .. } => "end_before_start",
+            FacilityError::RangeTooLong { .. } => "range_too_long",
+            FacilityError::UnknownCustomer(_) => "unknown_customer",
+            FacilityError::UnknownDog(_) => "unknown_dog",
+            FacilityError::DogNotOwned { .. } => "dog_not_owned",
+            FacilityError::ServiceUnavailable(_) => "service_unavailable",
+            FacilityError::StartInPast { .. } => "start_in_past",
+            FacilityError::CapacityFull { .. } => "capacity_full",
+            FacilityError::DogAlreadyBooked { .. } => "dog_already_booked",
+            FacilityError::VaccinationExpired { .. } => "vaccination_expired",
+            FacilityError::VaccinationMissing { .. } => "vaccination_missing",
+            FacilityError::Forbidden { .. } => "forbidden",
+            FacilityError::Sms(err) => err.code(),
+            FacilityError::Db(_) => "internal",
+        }
+    }
+
+    /// The input field at fault, when one is.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            FacilityError::InvalidInput { field, .. }
+            | FacilityError::EndBeforeStart { field, .. }
+            | FacilityError::RangeTooLong { field, .. } => Some(field),
+            FacilityError::UnknownCustomer(_) | FacilityError::DogNotOwned { .. } => {
+                Some("customer_id")
+            }
+            FacilityError::UnknownDog(_) => Some("dog_ids"),
+            FacilityError::StartInPast { .. } => Some("start_date"),
+            FacilityError::ServiceUnavailable(_) => Some("service"),
+            FacilityError::Sms(err) => err.field(),
+            _ => None,
+        }
+    }
+
+    /// Whether the caller can fix it (bad input, a rule of the facility), as opposed to a
+    /// failure of the system.
+    pub fn is_user_error(&self) -> bool {
+        !matches!(self, FacilityError::Db(_))
+            && !matches!(self, FacilityError::Sms(err) if !err.is_user_error())
+    }
+}
+
+pub type FacilityResult<T> = Result<T, FacilityError>;
+
+/// Checks a date range given as `start`/`end` (inclusive) and returns its length in days.
+pub(crate) fn check_range(
+    field: &'static str,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> FacilityResult<i64> {
+    if end < start {
+        return Err(FacilityError::EndBeforeStart { field, start, end });
+    }
+    let days = clock::days_between(start, end) + 1;
+    if days > MAX_RANGE_DAYS {
+        return Err(FacilityError::RangeTooLong {
+            field,
+            days,
+            max: MAX_RANGE_DAYS,
+        });
+    }
+    Ok(days)
+}

@@ -64,6 +64,27 @@ fn under_ci() -> bool {
         .unwrap_or(false)
 }
 
+/// Creates the extensions the migrations use in `public`, once per database, before tests
+/// migrate their schemas concurrently (which would otherwise race to create them, or create
+/// them inside a schema that a finished test drops).
+async fn ensure_extensions(admin: &mut sqlx::PgConnection) {
+    static DONE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        for attempt in 0.. {
+            match sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
+                .execute(&mut *admin)
+                .await
+            {
+                Ok(_) => break,
+                // Another test process created it at the same moment.
+                Err(_) if attempt < 3 => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(err) => panic!("cannot create the pg_trgm extension: {err}"),
+            }
+        }
+    })
+    .await;
+}
+
 impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -94,13 +115,15 @@ impl TestDb {
                 panic!("PostgreSQL at {admin_url} is required under CI but unreachable: {err}")
             }
         };
+        ensure_extensions(&mut admin).await;
         let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
             .execute(&mut admin)
             .await
             .expect("create schema");
         let sep = if admin_url.contains('?') { '&' } else { '?' };
-        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+        // `public` stays on the path: extensions (pg_trgm) live there, shared by every schema.
+        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema},public");
         let db = Db::connect(&url).await.expect("open postgres");
         db.migrate().await.expect("migrate postgres");
         Some(TestDb {
@@ -191,10 +214,7 @@ impl TestServer {
         let handle = tokio::spawn(app.serve_on(listener, async move {
             let _ = rx.await;
         }));
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
+        let client = aim::http::client(Duration::from_secs(5), Duration::from_secs(30));
         TestServer {
             addr,
             client,

@@ -1,0 +1,1 @@
+//! SMS to customers: Twilio (against an in-process fake) and the dry-run outbox.
