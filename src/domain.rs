@@ -193,6 +193,19 @@ impl Role {
 text_enum!(/// The kinds of service the facility sells.
     ServiceKind as "service" { Daycare = "daycare", Boarding = "boarding", Grooming = "grooming", Training = "training" });
 
+impl ServiceKind {
+    /// Daycare and boarding are stays: a dog has at most one stay on a day. Grooming and
+    /// training are appointments a dog can have during a stay.
+    pub fn is_stay(self) -> bool {
+        matches!(self, ServiceKind::Daycare | ServiceKind::Boarding)
+    }
+
+    /// Whether two bookings of these services for the same dog on the same day clash.
+    pub fn clashes_with(self, other: ServiceKind) -> bool {
+        self == other || (self.is_stay() && other.is_stay())
+    }
+}
+
 text_enum!(/// A booking's lifecycle.
 BookingStatus as "booking status" {
     Pending = "pending",

@@ -15,6 +15,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool,
 
 pub mod alerts;
 pub mod bookings;
+pub mod compliance;
 pub mod facility;
 pub mod revenue;
 pub mod schedules;

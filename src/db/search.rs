@@ -1,1 +1,219 @@
-//! TODO
+//! Candidate retrieval for typo-tolerant search, with each database's own trigram index:
+//! SQLite's FTS5 `trigram` tokenizer (`customers_search`, `dogs_search`) and PostgreSQL's
+//! `pg_trgm` (GIN indexes). Both return a bounded set of likely matches; the facility layer
+//! ranks them with one scoring function, so both backends answer alike.
+//!
+//! Query words arrive normalised (lowercase letters and digits only).
+
+use super::{AsConn, ConnRef, DbResult, on_conn, placeholders};
+use crate::domain::*;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CustomerCandidate {
+    pub id: CustomerId,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DogCandidate {
+    pub id: DogId,
+    pub name: String,
+    pub breed: Option<String>,
+    pub notes: Option<String>,
+    pub customer_id: CustomerId,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// An FTS5 string literal.
+fn fts_literal(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// The FTS5 expression for one word that tolerates a typo: any two of its trigrams (the
+/// first eight considered), or its only trigrams when it is short.
+fn fts_word(word: &str) -> Option<String> {
+    let chars: Vec<char> = word.chars().collect();
+    if chars.len() < 3 {
+        return None;
+    }
+    let grams: Vec<String> = chars
+        .windows(3)
+        .take(8)
+        .map(|w| fts_literal(&w.iter().collect::<String>()))
+        .collect();
+    if grams.len() < 3 {
+        return Some(grams.join(" OR "));
+    }
+    let mut pairs = Vec::new();
+    for i in 0..grams.len() {
+        for j in i + 1..grams.len() {
+            pairs.push(format!("({} AND {})", grams[i], grams[j]));
+        }
+    }
+    Some(pairs.join(" OR "))
+}
+
+/// An FTS5 query over `columns` matching any of `words` loosely; `None` when no word is long
+/// enough for trigrams.
+fn fts_query(columns: &str, words: &[String]) -> Option<String> {
+    let clauses: Vec<String> = words.iter().filter_map(|w| fts_word(w)).collect();
+    (!clauses.is_empty()).then(|| format!("{{{columns}}} : ({})", clauses.join(" OR ")))
+}
+
+/// Customers whose phone number contains `digits` (at least three).
+pub async fn customers_by_phone(
+    c: &mut impl AsConn,
+    digits: &str,
+    limit: i64,
+) -> DbResult<Vec<CustomerCandidate>> {
+    Ok(match c.as_conn() {
+        ConnRef::Sqlite(conn) => {
+            const SQL: &str = "SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.notes \
+                               FROM customers_search s JOIN customers c ON c.id = s.customer_id \
+                               WHERE customers_search MATCH $1 \
+                               ORDER BY c.last_name, c.first_name LIMIT $2";
+            sqlx::query_as(SQL)
+                .bind(format!("{{phone}} : {}", fts_literal(digits)))
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
+        }
+        ConnRef::Postgres(conn) => {
+            const SQL: &str = "SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.notes \
+                               FROM customers c WHERE c.phone_digits LIKE $1 \
+                               ORDER BY c.last_name, c.first_name LIMIT $2";
+            sqlx::query_as(SQL)
+                .bind(format!("%{digits}%"))
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
+        }
+    })
+}
+
+/// Customers whose name or email resembles `words`, likeliest first.
+pub async fn customers_by_text(
+    c: &mut impl AsConn,
+    words: &[String],
+    limit: i64,
+) -> DbResult<Vec<CustomerCandidate>> {
+    Ok(match c.as_conn() {
+        ConnRef::Sqlite(conn) => {
+            let Some(query) = fts_query("name email", words) else {
+                return Ok(Vec::new());
+            };
+            const SQL: &str = "SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.notes \
+                               FROM customers_search s JOIN customers c ON c.id = s.customer_id \
+                               WHERE customers_search MATCH $1 ORDER BY s.rank LIMIT $2";
+            sqlx::query_as(SQL)
+                .bind(query)
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
+        }
+        ConnRef::Postgres(conn) => {
+            const SQL: &str = "SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.notes \
+                               FROM customers c \
+                               WHERE $1 <% c.search_name OR $1 <% c.email \
+                               ORDER BY GREATEST(word_similarity($1, c.search_name), \
+                                 word_similarity($1, COALESCE(c.email, ''))) DESC \
+                               LIMIT $2";
+            sqlx::query_as(SQL)
+                .bind(words.join(" "))
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
+        }
+    })
+}
+
+/// Dogs whose name or breed resembles `words`, likeliest first, with their owners.
+pub async fn dogs_by_text(
+    c: &mut impl AsConn,
+    words: &[String],
+    limit: i64,
+) -> DbResult<Vec<DogCandidate>> {
+    Ok(match c.as_conn() {
+        ConnRef::Sqlite(conn) => {
+            let Some(query) = fts_query("name breed", words) else {
+                return Ok(Vec::new());
+            };
+            const SQL: &str = "SELECT d.id, d.name, d.breed, d.notes, d.customer_id, \
+                               c.first_name, c.last_name, c.email, c.phone \
+                               FROM dogs_search s JOIN dogs d ON d.id = s.dog_id \
+                               JOIN customers c ON c.id = d.customer_id \
+                               WHERE dogs_search MATCH $1 ORDER BY s.rank LIMIT $2";
+            sqlx::query_as(SQL)
+                .bind(query)
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
+        }
+        ConnRef::Postgres(conn) => {
+            const SQL: &str = "SELECT d.id, d.name, d.breed, d.notes, d.customer_id, \
+                               c.first_name, c.last_name, c.email, c.phone \
+                               FROM dogs d JOIN customers c ON c.id = d.customer_id \
+                               WHERE $1 <% lower(d.name) OR $1 <% lower(d.breed) \
+                               ORDER BY GREATEST(word_similarity($1, lower(d.name)), \
+                                 COALESCE(word_similarity($1, lower(d.breed)), 0)) DESC \
+                               LIMIT $2";
+            sqlx::query_as(SQL)
+                .bind(words.join(" "))
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
+        }
+    })
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OwnedDog {
+    pub customer_id: CustomerId,
+    pub id: DogId,
+    pub name: String,
+    pub breed: Option<String>,
+}
+
+/// The dogs of the given customers, by name.
+pub async fn dogs_of(c: &mut impl AsConn, customers: &[CustomerId]) -> DbResult<Vec<OwnedDog>> {
+    if customers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT customer_id, id, name, breed FROM dogs WHERE customer_id IN ({}) ORDER BY name, id",
+        placeholders(1, customers.len())
+    ));
+    Ok(on_conn!(c, |conn| {
+        let mut query = sqlx::query_as(sql);
+        for id in customers {
+            query = query.bind(*id);
+        }
+        query.fetch_all(conn).await
+    })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_queries_tolerate_a_typo_per_word() {
+        assert_eq!(fts_word("ab"), None);
+        assert_eq!(fts_word("max").unwrap(), "\"max\"");
+        assert_eq!(fts_word("luna").unwrap(), "\"lun\" OR \"una\"");
+        let q = fts_word("hugins").unwrap();
+        // "huggins" shares hug, gin and ins with the typo: some pair survives.
+        assert!(q.contains("(\"hug\" AND \"gin\")"), "{q}");
+        assert_eq!(
+            fts_query("name email", &["ab".into(), "max".into()]).unwrap(),
+            "{name email} : (\"max\")"
+        );
+    }
+}

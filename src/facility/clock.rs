@@ -71,10 +71,14 @@ pub struct ClockTime {
 impl ClockTime {
     pub const MIDNIGHT: ClockTime = ClockTime { minutes: 0 };
 
-    pub fn new(hour: u32, minute: u32) -> Option<ClockTime> {
-        (hour < 24 && minute < 60).then(|| ClockTime {
-            minutes: (hour * 60 + minute) as u16,
-        })
+    pub const fn new(hour: u32, minute: u32) -> Option<ClockTime> {
+        if hour < 24 && minute < 60 {
+            Some(ClockTime {
+                minutes: (hour * 60 + minute) as u16,
+            })
+        } else {
+            None
+        }
     }
 
     /// Minutes since midnight.

@@ -1,1 +1,130 @@
-//! TODO
+//! Vaccination compliance: dogs whose required vaccinations (rabies, DHPP, bordetella) have
+//! expired, expire soon, or were never recorded — dogs with bookings coming up first. The
+//! `check_compliance` tool, the dashboard and the compliance alert all read this.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+use serde::Serialize;
+
+use super::bookings::{CustomerRef, group_stays};
+use super::clock;
+use super::{Facility, FacilityError, FacilityResult};
+use crate::db;
+use crate::domain::*;
+
+/// How far ahead `check_compliance` looks when not told.
+pub const DEFAULT_DAYS_AHEAD: u32 = 30;
+pub const MAX_DAYS_AHEAD: u32 = 365;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VaccinationStatus {
+    /// Expired before the day of the check (or never given).
+    Expired,
+    Missing,
+    /// Still valid, but not beyond the window of the check.
+    ExpiringSoon,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComplianceFlag {
+    pub dog_id: DogId,
+    pub dog_name: String,
+    pub owner: CustomerRef,
+    pub vaccine: VaccineKind,
+    pub status: VaccinationStatus,
+    /// The latest expiry on record; `None` when the vaccination was never recorded.
+    pub expires_on: Option<NaiveDate>,
+    /// The dog's first booked day within the window, if it is booked.
+    pub next_booking: Option<NaiveDate>,
+    /// Whether the vaccination is invalid on that booked day (the booking is at risk).
+    pub invalid_on_next_booking: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComplianceReport {
+    pub as_of: NaiveDate,
+    pub days_ahead: u32,
+    /// Booked dogs first (soonest booking first), then the rest; expired before expiring.
+    pub flags: Vec<ComplianceFlag>,
+}
+
+impl ComplianceReport {
+    /// Flags of dogs booked within the window.
+    pub fn booked(&self) -> impl Iterator<Item = &ComplianceFlag> {
+        self.flags.iter().filter(|f| f.next_booking.is_some())
+    }
+}
+
+impl Facility {
+    /// Required vaccinations that are expired, missing, or expire by `as_of + days_ahead`.
+    pub async fn compliance(
+        &self,
+        as_of: NaiveDate,
+        days_ahead: u32,
+    ) -> FacilityResult<ComplianceReport> {
+        if days_ahead > MAX_DAYS_AHEAD {
+            return Err(FacilityError::InvalidInput {
+                field: "days_ahead",
+                message: format!("at most {MAX_DAYS_AHEAD} days"),
+            });
+        }
+        let tz = self.timezone();
+        let cutoff = as_of + Days::new(u64::from(days_ahead));
+        let mut conn = self.db().conn().await?;
+        let gaps = db::compliance::gaps(&mut conn, cutoff).await?;
+        let (from, to) = clock::range_bounds(tz, as_of, cutoff);
+        let stays = group_stays(tz, db::bookings::stays_between(&mut conn, from, to).await?);
+        drop(conn);
+
+        let mut next_booking: BTreeMap<DogId, NaiveDate> = BTreeMap::new();
+        for stay in &stays {
+            let day = stay.first_day.max(as_of);
+            for dog in &stay.dogs {
+                next_booking
+                    .entry(dog.id)
+                    .and_modify(|d| *d = (*d).min(day))
+                    .or_insert(day);
+            }
+        }
+        let mut flags: Vec<ComplianceFlag> = gaps
+            .into_iter()
+            .map(|gap| {
+                let status = match gap.expires_on {
+                    None => VaccinationStatus::Missing,
+                    Some(d) if d < as_of => VaccinationStatus::Expired,
+                    Some(_) => VaccinationStatus::ExpiringSoon,
+                };
+                let next = next_booking.get(&gap.dog_id).copied();
+                ComplianceFlag {
+                    dog_id: gap.dog_id,
+                    dog_name: gap.dog_name,
+                    owner: CustomerRef {
+                        id: gap.customer_id,
+                        name: format!("{} {}", gap.first_name, gap.last_name),
+                        phone: gap.phone,
+                    },
+                    vaccine: gap.kind,
+                    status,
+                    expires_on: gap.expires_on,
+                    next_booking: next,
+                    invalid_on_next_booking: next
+                        .is_some_and(|day| gap.expires_on.is_none_or(|e| e < day)),
+                }
+            })
+            .collect();
+        flags.sort_by(|a, b| {
+            (a.next_booking.is_none(), a.next_booking, a.status, a.expires_on)
+                .cmp(&(b.next_booking.is_none(), b.next_booking, b.status, b.expires_on))
+                .then_with(|| a.dog_name.cmp(&b.dog_name))
+        });
+        Ok(ComplianceReport {
+            as_of,
+            days_ahead,
+            flags,
+        })
+    }
+}
