@@ -32,5 +32,7 @@ pub async fn open(c: &mut impl AsConn, limit: i64) -> DbResult<Vec<OpenAlertRow>
 pub async fn open_counts(c: &mut impl AsConn) -> DbResult<Vec<(AlertSeverity, i64)>> {
     const SQL: &str = "SELECT severity, COUNT(*) FROM aim_alerts WHERE resolved_at IS NULL \
                        GROUP BY severity";
-    Ok(on_conn!(c, |conn| sqlx::query_as(SQL).fetch_all(conn).await)?)
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .fetch_all(conn)
+        .await)?)
 }

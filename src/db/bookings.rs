@@ -59,8 +59,7 @@ pub struct CustomerRow {
 }
 
 pub async fn customer(c: &mut impl AsConn, id: CustomerId) -> DbResult<Option<CustomerRow>> {
-    const SQL: &str =
-        "SELECT id, first_name, last_name, email, phone FROM customers WHERE id = $1";
+    const SQL: &str = "SELECT id, first_name, last_name, email, phone FROM customers WHERE id = $1";
     Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
         .bind(id)
         .fetch_optional(conn)

@@ -31,7 +31,11 @@ pub async fn gaps(c: &mut impl AsConn, cutoff: NaiveDate) -> DbResult<Vec<GapRow
                        WHERE NOT EXISTS (SELECT 1 FROM vaccinations v \
                          WHERE v.dog_id = d.id AND v.kind = k.kind AND v.expires_on > $1) \
                        ORDER BY d.name, d.id, k.kind";
-    let [a, b, k] = [VaccineKind::Rabies, VaccineKind::Dhpp, VaccineKind::Bordetella];
+    let [a, b, k] = [
+        VaccineKind::Rabies,
+        VaccineKind::Dhpp,
+        VaccineKind::Bordetella,
+    ];
     debug_assert_eq!(VaccineKind::REQUIRED, &[a, b, k]);
     Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
         .bind(cutoff)

@@ -113,8 +113,9 @@ pub(crate) fn dogs_per_day(
     from: NaiveDate,
     to: NaiveDate,
 ) -> BTreeMap<NaiveDate, BTreeSet<DogId>> {
-    let mut days: BTreeMap<NaiveDate, BTreeSet<DogId>> =
-        clock::dates(from, to).map(|d| (d, BTreeSet::new())).collect();
+    let mut days: BTreeMap<NaiveDate, BTreeSet<DogId>> = clock::dates(from, to)
+        .map(|d| (d, BTreeSet::new()))
+        .collect();
     for booking in bookings {
         for date in clock::dates(booking.first_day.max(from), booking.last_day.min(to)) {
             if let Some(dogs) = days.get_mut(&date) {

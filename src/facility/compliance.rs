@@ -117,8 +117,18 @@ impl Facility {
             })
             .collect();
         flags.sort_by(|a, b| {
-            (a.next_booking.is_none(), a.next_booking, a.status, a.expires_on)
-                .cmp(&(b.next_booking.is_none(), b.next_booking, b.status, b.expires_on))
+            (
+                a.next_booking.is_none(),
+                a.next_booking,
+                a.status,
+                a.expires_on,
+            )
+                .cmp(&(
+                    b.next_booking.is_none(),
+                    b.next_booking,
+                    b.status,
+                    b.expires_on,
+                ))
                 .then_with(|| a.dog_name.cmp(&b.dog_name))
         });
         Ok(ComplianceReport {

@@ -10,7 +10,7 @@
 //! with bordetella expiring in three days, one unbooked dog has expired rabies, and some notes
 //! hold hostile text that must be treated as data.
 
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
@@ -19,6 +19,7 @@ use crate::db::facility::*;
 use crate::db::staff::StaffUserRecord;
 use crate::db::{self, Db, DbError};
 use crate::domain::*;
+use crate::facility::clock;
 
 /// Password of every demo staff account (documented in the README).
 pub const DEMO_PASSWORD: &str = "happytail-demo";
@@ -304,13 +305,8 @@ const SERVICES: &[(ServiceKind, &str, i64)] = &[
 
 /// A local wall-clock time on `date` in the facility's zone, as UTC.
 fn local(tz: Tz, date: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
-    let naive = date
-        .and_hms_opt(hour, minute, 0)
-        .expect("valid time of day");
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .unwrap_or_else(|| Utc.from_utc_datetime(&naive).with_timezone(&tz))
-        .with_timezone(&Utc)
+    let time = chrono::NaiveTime::from_hms_opt(hour, minute, 0).expect("valid time of day");
+    clock::local_instant(tz, date, time)
 }
 
 fn shift_day(today: NaiveDate, offset: i64) -> NaiveDate {
@@ -560,27 +556,76 @@ fn plan(today: NaiveDate, tz: Tz, password_hash: &str, now: DateTime<Utc>) -> Pl
             paid_at: Some(paid_at),
         });
     }
-    const WALK_IN: [(ServiceKind, i64); 5] = [
+    // Earlier visits, each booked and paid: (service, nights or days).
+    const EARLIER: [(ServiceKind, u64); 5] = [
         (ServiceKind::Grooming, 1),
         (ServiceKind::Daycare, 1),
         (ServiceKind::Training, 1),
-        (ServiceKind::Daycare, 2),
+        (ServiceKind::Daycare, 1),
         (ServiceKind::Boarding, 2),
     ];
+    let kind_of = |id: ServiceId| services.iter().find(|s| s.id == id).expect("service").kind;
+    let clashes =
+        |bookings: &[NewBooking], dog: DogId, kind: ServiceKind, days: (NaiveDate, NaiveDate)| {
+            bookings.iter().any(|b| {
+                let other = clock::span_days(tz, b.start_at, b.end_at);
+                b.dog_ids.contains(&dog)
+                    && other.0 <= days.1
+                    && days.0 <= other.1
+                    && kind_of(b.service_id).clashes_with(kind)
+            })
+        };
     for days_ago in 4..=30u64 {
         let date = today - Days::new(days_ago);
         for k in 0..5usize {
-            let (kind, units) = WALK_IN[(days_ago as usize + k) % WALK_IN.len()];
-            let customer = &customers[(days_ago as usize * 3 + k * 7) % customers.len()];
+            let (kind, units) = EARLIER[(days_ago as usize + k) % EARLIER.len()];
+            let (start_at, end_at) = match kind {
+                ServiceKind::Boarding => (
+                    local(tz, date - Days::new(units), 8, 0),
+                    local(tz, date, 18, 0),
+                ),
+                ServiceKind::Daycare => (local(tz, date, 8, 0), local(tz, date, 18, 0)),
+                _ => (
+                    local(tz, date, 9 + 2 * k as u32, 0),
+                    local(tz, date, 10 + 2 * k as u32, 0),
+                ),
+            };
+            let days = clock::span_days(tz, start_at, end_at);
+            // The first customer, from a rotating start, with a dog free for this visit.
+            let first = days_ago as usize * 3 + k * 7;
+            let Some((customer, dog)) = (0..customers.len())
+                .map(|i| &customers[(first + i) % customers.len()])
+                .find_map(|c| {
+                    dogs.iter()
+                        .filter(|d| d.customer_id == c.id)
+                        .find(|d| !clashes(&bookings, d.id, kind, days))
+                        .map(|d| (c, d))
+                })
+            else {
+                continue;
+            };
+            let booking = NewBooking {
+                id: demo_id("booking", format!("{date}/{k}")),
+                customer_id: customer.id,
+                service_id: service_id(kind),
+                dog_ids: vec![dog.id],
+                start_at,
+                end_at,
+                status: BookingStatus::CheckedOut,
+                notes: None,
+                created_by: Some(staff[k % 2].id),
+                created_at: start_at - chrono::TimeDelta::days(3),
+            };
             payments.push(NewPayment {
                 id: demo_id("payment", format!("{date}/{k}")),
-                booking_id: None,
+                booking_id: Some(booking.id),
                 customer_id: customer.id,
-                amount_cents: price(kind) * units,
+                amount_cents: price(kind) * units as i64,
                 method: METHODS[(days_ago as usize + k) % METHODS.len()],
                 status: PaymentStatus::Succeeded,
-                paid_at: Some(local(tz, date, 9 + 2 * k as u32, 15)),
+                paid_at: Some(end_at),
             });
+            bookings.push(booking);
         }
     }
     let mut points = Vec::new();
@@ -734,6 +779,30 @@ mod tests {
                 .iter()
                 .any(|v| v.dog_id == biscuit.id && v.expires_on == today + Days::new(3))
         );
+        // No dog has two clashing bookings on one day, in the whole history.
+        for (i, a) in plan.bookings.iter().enumerate() {
+            for b in &plan.bookings[i + 1..] {
+                let kinds = |x: &NewBooking| {
+                    plan.services
+                        .iter()
+                        .find(|s| s.id == x.service_id)
+                        .unwrap()
+                        .kind
+                };
+                let (a_days, b_days) = (
+                    clock::span_days(tz, a.start_at, a.end_at),
+                    clock::span_days(tz, b.start_at, b.end_at),
+                );
+                let share_day = a_days.0 <= b_days.1 && b_days.0 <= a_days.1;
+                let share_dog = a.dog_ids.iter().any(|d| b.dog_ids.contains(d));
+                assert!(
+                    !(share_day && share_dog && kinds(a).clashes_with(kinds(b))),
+                    "clashing bookings {:?} and {:?}",
+                    a.id,
+                    b.id
+                );
+            }
+        }
         // No dog is booked twice on one day.
         for offset in -3..=3 {
             let date = shift_day(today, offset);

@@ -116,11 +116,9 @@ fn parse_query(raw: &str, limit: Option<u32>) -> FacilityResult<(Query, u32)> {
     let words = words_of(&text);
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     let has_letters = text.chars().any(char::is_alphabetic);
-    let digits = (!has_letters && digits.len() >= 3).then(|| {
-        match digits.strip_prefix('1') {
-            Some(rest) if digits.len() == 11 => rest.to_owned(),
-            _ => digits,
-        }
+    let digits = (!has_letters && digits.len() >= 3).then(|| match digits.strip_prefix('1') {
+        Some(rest) if digits.len() == 11 => rest.to_owned(),
+        _ => digits,
     });
     if digits.is_none() && !words.iter().any(|w| w.chars().count() >= 3) {
         return Err(FacilityError::InvalidInput {
@@ -175,12 +173,7 @@ fn score(query: &Query, fields: &[Option<&str>]) -> f64 {
     let total: f64 = query
         .words
         .iter()
-        .map(|q| {
-            words
-                .iter()
-                .map(|w| word_score(q, w))
-                .fold(0.0, f64::max)
-        })
+        .map(|q| words.iter().map(|w| word_score(q, w)).fold(0.0, f64::max))
         .sum();
     total / query.words.len() as f64
 }
@@ -380,7 +373,10 @@ mod tests {
         let huggins = score(&query, &[Some("Mark"), Some("Huggins"), None]);
         let higgins = score(&query, &[Some("Mark"), Some("Higgins"), None]);
         let webb = score(&query, &[Some("Marcus"), Some("Webb"), None]);
-        assert!(huggins >= MIN_SCORE && huggins > higgins, "{huggins} {higgins}");
+        assert!(
+            huggins >= MIN_SCORE && huggins > higgins,
+            "{huggins} {higgins}"
+        );
         assert!(webb < MIN_SCORE, "{webb}");
         assert_eq!(score(&q("hugg"), &[Some("Huggins")]), 0.9, "prefix");
     }

@@ -280,8 +280,14 @@ mod tests {
         assert_eq!(hour(&hours, "12:00").staff_on_duty, 1);
         let bookings = [daycare(date, 16)];
         let hours = hourly_staffing(New_York, date, 8, &shifts, &bookings);
-        assert!(!hour(&hours, "11:00").over_ratio, "16 dogs, 2 staff is exactly 8:1");
-        assert!(hour(&hours, "12:00").over_ratio, "16 dogs, 1 staff on lunch");
+        assert!(
+            !hour(&hours, "11:00").over_ratio,
+            "16 dogs, 2 staff is exactly 8:1"
+        );
+        assert!(
+            hour(&hours, "12:00").over_ratio,
+            "16 dogs, 1 staff on lunch"
+        );
         let without_break = [shift("08:00", "18:00", &[]), shift("08:00", "18:00", &[])];
         let hours = hourly_staffing(New_York, date, 8, &without_break, &bookings);
         assert!(!hour(&hours, "12:00").over_ratio);
@@ -297,7 +303,10 @@ mod tests {
         assert_eq!(ten.staff_on_duty, 0);
         assert!(ten.no_staff && !ten.over_ratio);
         assert_eq!(ten.dogs_per_staff, None);
-        assert!(hour(&hours, "08:00").no_staff, "dogs arrive before the shift starts");
+        assert!(
+            hour(&hours, "08:00").no_staff,
+            "dogs arrive before the shift starts"
+        );
         assert_eq!(hour(&hours, "09:00").dogs_per_staff, Some(3.0));
         assert_eq!(hours.first().unwrap().hour, t("08:00"));
         assert_eq!(hours.last().unwrap().hour, t("17:00"));

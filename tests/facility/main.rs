@@ -65,7 +65,10 @@ impl Fx {
         let now = now();
         let mut conn = t.db.conn().await.unwrap();
         let mut actors = Vec::new();
-        for (email, role) in [("sam@example.com", Role::Staff), ("morgan@example.com", Role::Manager)] {
+        for (email, role) in [
+            ("sam@example.com", Role::Staff),
+            ("morgan@example.com", Role::Manager),
+        ] {
             let record = StaffUserRecord {
                 id: StaffUserId::new(),
                 email: email.into(),
@@ -118,7 +121,11 @@ impl Fx {
             id: CustomerId::new(),
             first_name: first.into(),
             last_name: last.into(),
-            email: Some(format!("{}.{}@example.com", first.to_lowercase(), last.to_lowercase())),
+            email: Some(format!(
+                "{}.{}@example.com",
+                first.to_lowercase(),
+                last.to_lowercase()
+            )),
             phone: Some(phone.into()),
             notes: None,
         };
@@ -164,7 +171,9 @@ impl Fx {
     pub async fn dogs(&self, n: usize) -> Vec<(CustomerId, DogId)> {
         let mut out = Vec::new();
         for i in 0..n {
-            let c = self.customer("Owner", &format!("Number{i}"), "555 000 0000").await;
+            let c = self
+                .customer("Owner", &format!("Number{i}"), "555 000 0000")
+                .await;
             out.push((c, self.dog(c, &format!("Dog{i}")).await));
         }
         out
