@@ -48,8 +48,8 @@ impl WriteLock {
     fn key(self) -> i64 {
         // Arbitrary constants, distinct per lock ("AIM" in the high bytes).
         match self {
-            WriteLock::Bookings => 0x41_49_4d_00_0001,
-            WriteLock::Sms => 0x41_49_4d_00_0002,
+            WriteLock::Bookings => 0x4149_4d00_0001,
+            WriteLock::Sms => 0x4149_4d00_0002,
         }
     }
 }
@@ -177,7 +177,11 @@ impl Db {
                 pool: Pool::Sqlite(pool),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url)?.application_name("aim");
+            // Search matches a word with a typo in it (pg_trgm's default of 0.6 misses
+            // "biscit" for "biscuit"); candidates are ranked again above this layer.
+            let options = PgConnectOptions::from_str(url)?
+                .application_name("aim")
+                .options([("pg_trgm.word_similarity_threshold", "0.4")]);
             let pool = PgPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
                 .acquire_timeout(Duration::from_secs(10))

@@ -1,1 +1,115 @@
+//! Search quality on the demo facility and on typos, and that the index follows the tables.
+
 use super::*;
+use crate::both_backends;
+use aim::facility::search::VaccineState;
+
+async fn first_customer(facility: &Facility, query: &str) -> String {
+    let found = facility.search_customers(query, None).await.unwrap();
+    assert!(!found.is_empty(), "nothing found for {query:?}");
+    found[0].name.clone()
+}
+
+both_backends! {
+    async fn customers_are_found_by_name_with_typos_best_first(t: TestDb) {
+        let (facility, _, _) = demo_facility(&t).await;
+        for query in ["Mark Huggins", "mark hugins", "huggins", "Hugins", "mrak huggins", "HUGGINS MARK"] {
+            assert_eq!(first_customer(&facility, query).await, "Mark Huggins", "{query}");
+        }
+        let found = facility.search_customers("mark hugins", None).await.unwrap();
+        let mark = &found[0];
+        let dogs: Vec<&str> = mark.dogs.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(dogs, vec!["Biscuit", "Pepper"]);
+        assert_eq!(mark.phone.as_deref(), Some("(555) 014-2387"));
+        assert!(mark.score > 0.7, "{}", mark.score);
+        // Scores never increase down the list.
+        assert!(found.windows(2).all(|w| w[0].score >= w[1].score));
+        // Marcus Webb shares only a prefix of the first name: ranked after Mark, if at all.
+        let marcus = found.iter().position(|c| c.name == "Marcus Webb");
+        assert!(marcus.is_none_or(|i| i > 0));
+    }
+
+    async fn customers_are_found_by_phone_digits_in_any_format(t: TestDb) {
+        let (facility, _, _) = demo_facility(&t).await;
+        for query in ["555 0142", "555-0142", "(555) 014-2387", "5550142387", "+1 555 014 2387", "014-2387"] {
+            let found = facility.search_customers(query, None).await.unwrap();
+            assert_eq!(found.len(), 1, "{query}: {found:?}");
+            assert_eq!(found[0].name, "Mark Huggins", "{query}");
+        }
+        assert!(facility.search_customers("999 9999", None).await.unwrap().is_empty());
+    }
+
+    async fn customers_are_found_by_partial_email(t: TestDb) {
+        let (facility, _, _) = demo_facility(&t).await;
+        for query in ["mark.huggins@example.com", "mark.hug", "huggins@exa", "priya.nat"] {
+            let expected = if query.starts_with("priya") { "Priya Natarajan" } else { "Mark Huggins" };
+            assert_eq!(first_customer(&facility, query).await, expected, "{query}");
+        }
+    }
+
+    async fn search_limits_results_and_explains_bad_queries(t: TestDb) {
+        let (facility, _, _) = demo_facility(&t).await;
+        let all = facility.search_customers("example", Some(50)).await.unwrap();
+        assert!(all.len() >= 20, "every demo email is at example.com: {}", all.len());
+        assert_eq!(facility.search_customers("example", Some(3)).await.unwrap().len(), 3);
+        let err = facility.search_customers("mk", None).await.unwrap_err();
+        assert_eq!((err.code(), err.field()), ("invalid_input", Some("query")));
+        let err = facility.search_customers("mark", Some(500)).await.unwrap_err();
+        assert_eq!(err.field(), Some("limit"));
+        assert!(facility.search_customers("zzqxv", None).await.unwrap().is_empty());
+        // Characters that mean something to the index's query language are just text.
+        for hostile in ["\"mark", "mark OR 1=1", "NEAR(mark huggins)", "{name}: mark", "'; DROP TABLE customers; --"] {
+            facility.search_customers(hostile, None).await.unwrap();
+        }
+        assert_eq!(first_customer(&facility, "huggins\"").await, "Mark Huggins");
+    }
+
+    async fn dogs_are_found_by_name_or_breed_with_owner_and_vaccinations(t: TestDb) {
+        let (facility, _, _) = demo_facility(&t).await;
+        let found = facility.search_dogs("biscit", None, today()).await.unwrap();
+        let biscuit = &found[0];
+        assert_eq!(biscuit.name, "Biscuit");
+        assert_eq!(biscuit.owner.name, "Mark Huggins");
+        assert_eq!(biscuit.owner.phone.as_deref(), Some("(555) 014-2387"));
+        // Bordetella runs out in three days.
+        assert_eq!(biscuit.vaccination_status, VaccineState::ExpiringSoon);
+        let bordetella = biscuit
+            .vaccinations
+            .iter()
+            .find(|v| v.vaccine == VaccineKind::Bordetella)
+            .unwrap();
+        assert_eq!(bordetella.expires_on, Some(day(3)));
+
+        let goldens = facility.search_dogs("golden retriever", Some(10), today()).await.unwrap();
+        let names: Vec<&str> = goldens.iter().take(3).map(|d| d.name.as_str()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(sorted, vec!["Bella", "Biscuit", "Honey"], "{goldens:?}");
+
+        let juno = facility.search_dogs("juno", None, today()).await.unwrap();
+        assert_eq!(juno[0].name, "Juno");
+        assert_eq!(juno[0].vaccination_status, VaccineState::Expired);
+        assert_eq!(facility.search_dogs("samoyd", None, today()).await.unwrap()[0].name, "Juno");
+    }
+
+    async fn the_index_follows_inserts_updates_and_deletes(t: TestDb) {
+        let fx = Fx::new(t, 40).await;
+        let id = fx.customer("Theodora", "Quill", "(555) 321-0099").await;
+        assert_eq!(first_customer(&fx.facility, "theodora quil").await, "Theodora Quill");
+        let hex = id.0.simple().to_string();
+        let update = match fx.t.backend {
+            aim::db::Backend::Sqlite => format!("UPDATE customers SET last_name = 'Featherstone', phone = '555.777.1234', email = 'theo@example.org' WHERE id = x'{hex}'"),
+            aim::db::Backend::Postgres => format!("UPDATE customers SET last_name = 'Featherstone', phone = '555.777.1234', email = 'theo@example.org' WHERE id = '{id}'"),
+        };
+        fx.t.raw(&update).await.unwrap();
+        assert_eq!(first_customer(&fx.facility, "featherston").await, "Theodora Featherstone");
+        assert_eq!(first_customer(&fx.facility, "555 777 1234").await, "Theodora Featherstone");
+        assert!(fx.facility.search_customers("quill", None).await.unwrap().iter().all(|c| c.id != id));
+        let delete = match fx.t.backend {
+            aim::db::Backend::Sqlite => format!("DELETE FROM customers WHERE id = x'{hex}'"),
+            aim::db::Backend::Postgres => format!("DELETE FROM customers WHERE id = '{id}'"),
+        };
+        fx.t.raw(&delete).await.unwrap();
+        assert!(fx.facility.search_customers("featherstone", None).await.unwrap().is_empty());
+    }
+}
