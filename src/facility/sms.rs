@@ -1,40 +1,860 @@
 //! Outgoing SMS to customers: Twilio, or the dry-run outbox when Twilio is not configured.
+//!
+//! Every message is written to the outbox (`sms_messages`) before anything goes over the
+//! network, so what AIM texted, to whom and on whose behalf is on record even when the send
+//! fails or the process dies mid-way. Rate limits (per customer and facility-wide, over a
+//! rolling hour) are checked in the same write transaction as that insert, under
+//! [`WriteLock::Sms`], so concurrent sends cannot both slip under a limit. The network call
+//! happens after the commit: a slow provider never holds a database lock.
 
-use crate::db::Db;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Sends SMS to customers and records every message in the outbox.
-#[derive(Clone)]
-pub struct SmsService {
-    db: Db,
+use chrono::{DateTime, TimeDelta, Utc};
+use reqwest::StatusCode;
+use reqwest::header::RETRY_AFTER;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Secret};
+use crate::db::sms::{NewSmsMessage, SmsMessageRecord};
+use crate::db::{self, Db, DbError, Tx, WriteLock};
+use crate::domain::{Actor, CustomerId, SmsMessageId, SmsStatus, StaffUserId, now};
+
+/// The longest message accepted, in characters: Twilio refuses bodies over 1,600 characters
+/// (about ten concatenated SMS segments).
+pub const MAX_SMS_CHARS: usize = 1600;
+
+/// The longest wait between two attempts, whatever the backoff or a `Retry-After` asks for:
+/// the send runs inside a chat turn that a staff member is waiting on.
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+
+/// The window the rate limits count messages over.
+const RATE_WINDOW: TimeDelta = TimeDelta::hours(1);
+
+/// How many messages may be sent in any rolling hour. The per-customer limit keeps one
+/// customer from being flooded (by a staff member or by a model stuck in a loop); the
+/// facility-wide limit keeps anyone from texting the whole customer list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SmsLimits {
+    pub per_customer_per_hour: u32,
+    pub per_facility_per_hour: u32,
 }
 
-impl SmsService {
-    pub fn new(db: Db) -> SmsService {
-        SmsService { db }
+impl Default for SmsLimits {
+    fn default() -> Self {
+        SmsLimits {
+            per_customer_per_hour: 3,
+            per_facility_per_hour: 60,
+        }
+    }
+}
+
+/// How to reach the Twilio Messages API.
+#[derive(Clone, Debug)]
+pub struct TwilioConfig {
+    pub account_sid: String,
+    pub auth_token: Secret,
+    /// The sender, E.164 (`+15550100000`).
+    pub from_number: String,
+    /// `https://api.twilio.com`, or a compatible server.
+    pub base_url: String,
+    /// Further attempts after a 429 (Twilio's "too many requests"). Other failures are not
+    /// retried: Twilio may already have accepted the message, and a retry could text the
+    /// customer twice.
+    pub max_retries: u32,
+    /// The first backoff delay; it doubles with each retry, up to [`MAX_RETRY_DELAY`].
+    pub retry_base: Duration,
+    /// How long one request may take before the send counts as failed.
+    pub request_timeout: Duration,
+}
+
+impl TwilioConfig {
+    /// The configured account, or `None` (dry run) unless SID, token and sender are all set.
+    pub fn from_config(config: &Config) -> Option<TwilioConfig> {
+        let (sid, token, from) = config.twilio()?;
+        Some(TwilioConfig {
+            account_sid: sid.to_owned(),
+            auth_token: token.clone(),
+            from_number: from.to_owned(),
+            base_url: config.twilio_base_url.clone(),
+            max_retries: 2,
+            retry_base: Duration::from_millis(500),
+            request_timeout: Duration::from_secs(15),
+        })
     }
 
-    pub fn db(&self) -> &Db {
-        &self.db
+    fn messages_url(&self) -> String {
+        format!(
+            "{}/2010-04-01/Accounts/{}/Messages.json",
+            self.base_url.trim_end_matches('/'),
+            self.account_sid
+        )
+    }
+
+    /// The wait before retry number `attempt + 1`: the server's `Retry-After` when it gave one,
+    /// else `retry_base * 2^attempt`; never more than [`MAX_RETRY_DELAY`].
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        retry_after
+            .unwrap_or_else(|| self.retry_base.saturating_mul(2u32.saturating_pow(attempt)))
+            .min(MAX_RETRY_DELAY)
+    }
+}
+
+/// A message in the outbox, as tools and the API show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsMessage {
+    pub id: SmsMessageId,
+    pub customer_id: Option<CustomerId>,
+    pub to_number: String,
+    pub body: String,
+    pub status: SmsStatus,
+    pub provider_id: Option<String>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<SmsMessageRecord> for SmsMessage {
+    fn from(r: SmsMessageRecord) -> Self {
+        SmsMessage {
+            id: r.id,
+            customer_id: r.customer_id,
+            to_number: r.to_number,
+            body: r.body,
+            status: r.status,
+            provider_id: r.provider_id,
+            error: r.error,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// Which rate limit refused a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateLimitScope {
+    /// Messages to one customer.
+    Customer,
+    /// Messages from the whole facility.
+    Facility,
+}
+
+impl RateLimitScope {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RateLimitScope::Customer => "customer",
+            RateLimitScope::Facility => "facility",
+        }
+    }
+}
+
+impl fmt::Display for RateLimitScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 /// Why an SMS was not sent.
 #[derive(Debug, thiserror::Error)]
 pub enum SmsError {
-    #[error("message: {0}")]
-    InvalidMessage(String),
+    #[error("the message is empty; write the text to send")]
+    EmptyMessage,
+    #[error("the message is {chars} characters long; at most {max} can be sent in one text")]
+    MessageTooLong { chars: usize, max: usize },
+    #[error("no customer with id {0}")]
+    UnknownCustomer(CustomerId),
+    #[error("{customer_name} has no phone number on file")]
+    NoPhone { customer_name: String },
+    #[error(
+        "`{phone}` is not a phone number that can receive texts: enter 10 digits (US or Canada) or + and the country code"
+    )]
+    InvalidPhone { phone: String },
+    #[error("{}", rate_limit_text(*.scope, *.limit, *.retry_after_secs))]
+    RateLimited {
+        scope: RateLimitScope,
+        limit: u32,
+        /// Seconds until the oldest message counted leaves the window.
+        retry_after_secs: Option<u64>,
+    },
+    #[error("the text message could not be sent: {reason}")]
+    SendFailed {
+        /// The outbox row, recorded as `failed` with the reason.
+        message_id: SmsMessageId,
+        reason: String,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+fn rate_limit_text(scope: RateLimitScope, limit: u32, retry_after_secs: Option<u64>) -> String {
+    let plural = if limit == 1 { "" } else { "s" };
+    let who = match scope {
+        RateLimitScope::Customer => {
+            format!("this customer has already been sent {limit} text message{plural}")
+        }
+        RateLimitScope::Facility => {
+            format!("the facility has already sent {limit} text message{plural}")
+        }
+    };
+    let when = match retry_after_secs {
+        Some(secs) if secs < 60 => format!("try again in {secs} seconds"),
+        Some(secs) => {
+            let minutes = secs.div_ceil(60);
+            format!(
+                "try again in {minutes} minute{}",
+                if minutes == 1 { "" } else { "s" }
+            )
+        }
+        None => "try again later".to_owned(),
+    };
+    format!("{who} in the last hour, the most allowed; {when}")
 }
 
 impl SmsError {
+    /// A stable, machine-readable name of the error.
     pub fn code(&self) -> &'static str {
-        "invalid_message"
+        match self {
+            SmsError::EmptyMessage => "empty_message",
+            SmsError::MessageTooLong { .. } => "message_too_long",
+            SmsError::UnknownCustomer(_) => "unknown_customer",
+            SmsError::NoPhone { .. } => "no_phone",
+            SmsError::InvalidPhone { .. } => "invalid_phone",
+            SmsError::RateLimited { .. } => "rate_limited",
+            SmsError::SendFailed { .. } => "send_failed",
+            SmsError::Db(_) => "internal",
+        }
     }
 
+    /// The input field at fault, when one is. A missing or unusable phone number is the
+    /// customer's record, so it points at `customer_id`.
     pub fn field(&self) -> Option<&'static str> {
-        Some("message")
+        match self {
+            SmsError::EmptyMessage | SmsError::MessageTooLong { .. } => Some("message"),
+            SmsError::UnknownCustomer(_)
+            | SmsError::NoPhone { .. }
+            | SmsError::InvalidPhone { .. } => Some("customer_id"),
+            _ => None,
+        }
     }
 
+    /// Whether the caller can act on it; a failed send or a database failure is the system's.
     pub fn is_user_error(&self) -> bool {
-        true
+        !matches!(self, SmsError::SendFailed { .. } | SmsError::Db(_))
+    }
+}
+
+/// The message body as it will be sent: trimmed, not empty, at most [`MAX_SMS_CHARS`]
+/// characters (characters, not bytes: "é" is one).
+pub fn validate_body(body: &str) -> Result<&str, SmsError> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(SmsError::EmptyMessage);
+    }
+    let chars = body.chars().count();
+    if chars > MAX_SMS_CHARS {
+        return Err(SmsError::MessageTooLong {
+            chars,
+            max: MAX_SMS_CHARS,
+        });
+    }
+    Ok(body)
+}
+
+/// The number in E.164 (`+15550142387`), as Twilio requires. Spaces, dashes, dots and
+/// parentheses are ignored; `+` and 8–15 digits is kept as it is; 10 digits, or 11 starting
+/// with 1, are North American (the facility's own country).
+pub fn normalize_phone(raw: &str) -> Result<String, SmsError> {
+    let invalid = || SmsError::InvalidPhone {
+        phone: raw.trim().to_owned(),
+    };
+    let compact: String = raw
+        .chars()
+        .filter(|c| !(c.is_whitespace() || matches!(c, '-' | '.' | '(' | ')')))
+        .collect();
+    let (plus, digits) = match compact.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, compact.as_str()),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    match (plus, digits.len()) {
+        // Country codes never start with 0.
+        (true, 8..=15) if !digits.starts_with('0') => Ok(format!("+{digits}")),
+        (false, 10) => Ok(format!("+1{digits}")),
+        (false, 11) if digits.starts_with('1') => Ok(format!("+{digits}")),
+        _ => Err(invalid()),
+    }
+}
+
+/// The number with all but its last four digits hidden, for logs.
+fn masked(number: &str) -> String {
+    let keep = number.len().saturating_sub(4);
+    number
+        .char_indices()
+        .map(|(i, c)| {
+            if i < keep && c.is_ascii_digit() {
+                '*'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// The configured Twilio account with its HTTP client.
+struct Twilio {
+    config: TwilioConfig,
+    client: reqwest::Client,
+}
+
+/// Sends SMS to customers and records every message in the outbox.
+#[derive(Clone)]
+pub struct SmsService {
+    db: Db,
+    twilio: Option<Arc<Twilio>>,
+    limits: SmsLimits,
+}
+
+impl SmsService {
+    /// `twilio: None` records messages as `dry_run` without sending them.
+    pub fn new(db: Db, twilio: Option<TwilioConfig>, limits: SmsLimits) -> SmsService {
+        let twilio = twilio.map(|config| {
+            let client = crate::http::client(Duration::from_secs(5), config.request_timeout);
+            Arc::new(Twilio { config, client })
+        });
+        SmsService { db, twilio, limits }
+    }
+
+    /// Twilio from the `TWILIO_*` settings (dry run unless all are set), default limits.
+    pub fn from_config(db: Db, config: &Config) -> SmsService {
+        SmsService::new(db, TwilioConfig::from_config(config), SmsLimits::default())
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Whether messages are only recorded, not sent.
+    pub fn is_dry_run(&self) -> bool {
+        self.twilio.is_none()
+    }
+
+    pub fn limits(&self) -> SmsLimits {
+        self.limits
+    }
+
+    /// A message from the outbox.
+    pub async fn get(&self, id: SmsMessageId) -> Result<Option<SmsMessage>, SmsError> {
+        let record = db::sms::find_by_id(&mut self.db.conn().await?, id).await?;
+        Ok(record.map(SmsMessage::from))
+    }
+
+    /// Texts `body` to the customer's phone on behalf of `actor`, within the rate limits.
+    ///
+    /// The message is recorded first (`queued`, or `dry_run` without Twilio), then sent; the
+    /// outcome is recorded on the same row. A send Twilio refuses or that cannot reach Twilio
+    /// returns [`SmsError::SendFailed`] and leaves the row `failed` with the reason. A refused
+    /// message (invalid, unknown customer, no phone, rate limit) writes nothing. Once the row
+    /// is written, the send and its record finish even if the caller stops waiting.
+    pub async fn send_to_customer(
+        &self,
+        actor: &Actor,
+        customer_id: CustomerId,
+        body: &str,
+    ) -> Result<SmsMessage, SmsError> {
+        let body = validate_body(body)?;
+        let recipient = db::sms::recipient(&mut self.db.conn().await?, customer_id)
+            .await?
+            .ok_or(SmsError::UnknownCustomer(customer_id))?;
+        let phone = recipient
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| SmsError::NoPhone {
+                customer_name: format!("{} {}", recipient.first_name, recipient.last_name),
+            })?;
+        let to_number = normalize_phone(phone)?;
+
+        let status = if self.is_dry_run() {
+            SmsStatus::DryRun
+        } else {
+            SmsStatus::Queued
+        };
+        let mut tx = self.db.begin().await?;
+        db::lock(&mut tx, WriteLock::Sms).await?;
+        // Read the clock only once the lock is held, so rows are created in lock order.
+        let created_at = now();
+        self.check_limits(&mut tx, customer_id, created_at).await?;
+        let new = NewSmsMessage {
+            id: SmsMessageId::new(),
+            customer_id,
+            to_number,
+            body: body.to_owned(),
+            status,
+            created_by: Some(actor.staff_user_id),
+            created_at,
+        };
+        db::sms::insert(&mut tx, &new).await?;
+        tx.commit().await?;
+
+        let message = SmsMessage {
+            id: new.id,
+            customer_id: Some(customer_id),
+            to_number: new.to_number,
+            body: new.body,
+            status,
+            provider_id: None,
+            error: None,
+            created_at,
+            updated_at: created_at,
+        };
+        let Some(twilio) = &self.twilio else {
+            tracing::info!(
+                message_id = %message.id,
+                %customer_id,
+                to = %masked(&message.to_number),
+                staff_user_id = %actor.staff_user_id,
+                "SMS recorded without sending (dry run: Twilio is not configured)"
+            );
+            return Ok(message);
+        };
+
+        // The send runs as a task of its own: a caller who stops waiting (a closed connection,
+        // a timed-out request) must not leave the row `queued` with the outcome unknown.
+        let message_id = message.id;
+        let delivery = tokio::spawn(deliver(
+            self.db.clone(),
+            Arc::clone(twilio),
+            message,
+            actor.staff_user_id,
+        ));
+        let message = match delivery.await {
+            Ok(delivered) => delivered?,
+            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            Err(_) => {
+                return Err(SmsError::SendFailed {
+                    message_id,
+                    reason: "the server shut down before Twilio answered".to_owned(),
+                });
+            }
+        };
+        match &message.error {
+            None => Ok(message),
+            Some(reason) => Err(SmsError::SendFailed {
+                message_id,
+                reason: reason.clone(),
+            }),
+        }
+    }
+
+    /// Refuses when the customer or the facility has had its fill of messages in the hour
+    /// before `now`. Run under [`WriteLock::Sms`] so the count cannot go stale before the insert.
+    async fn check_limits(
+        &self,
+        tx: &mut Tx,
+        customer_id: CustomerId,
+        now: DateTime<Utc>,
+    ) -> Result<(), SmsError> {
+        let since = now - RATE_WINDOW;
+        let limit = self.limits.per_customer_per_hour;
+        let sent = db::sms::count_to_customer_since(tx, customer_id, since).await?;
+        if sent >= i64::from(limit) {
+            let nth = db::sms::nth_newest_to_customer_since(tx, customer_id, since, limit).await?;
+            return Err(SmsError::RateLimited {
+                scope: RateLimitScope::Customer,
+                limit,
+                retry_after_secs: retry_after(nth, now),
+            });
+        }
+        let limit = self.limits.per_facility_per_hour;
+        let sent = db::sms::count_since(tx, since).await?;
+        if sent >= i64::from(limit) {
+            let nth = db::sms::nth_newest_since(tx, since, limit).await?;
+            return Err(SmsError::RateLimited {
+                scope: RateLimitScope::Facility,
+                limit,
+                retry_after_secs: retry_after(nth, now),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Sends a recorded message through Twilio and records the outcome on its row.
+async fn deliver(
+    db: Db,
+    twilio: Arc<Twilio>,
+    mut message: SmsMessage,
+    staff_user_id: StaffUserId,
+) -> Result<SmsMessage, DbError> {
+    let outcome = twilio.send(&message.to_number, &message.body).await;
+    let updated_at = now();
+    db::sms::update_status(
+        &mut db.conn().await?,
+        message.id,
+        outcome.status,
+        outcome.sid.as_deref(),
+        outcome.error.as_deref(),
+        updated_at,
+    )
+    .await?;
+    message.status = outcome.status;
+    message.provider_id = outcome.sid;
+    message.error = outcome.error;
+    message.updated_at = updated_at;
+    let provider_id = message.provider_id.as_deref().unwrap_or("");
+    match &message.error {
+        None => tracing::info!(
+            message_id = %message.id,
+            customer_id = ?message.customer_id,
+            to = %masked(&message.to_number),
+            %staff_user_id,
+            provider_id,
+            status = %message.status,
+            attempts = outcome.attempts,
+            "SMS sent"
+        ),
+        Some(reason) => tracing::warn!(
+            message_id = %message.id,
+            customer_id = ?message.customer_id,
+            to = %masked(&message.to_number),
+            %staff_user_id,
+            provider_id,
+            attempts = outcome.attempts,
+            %reason,
+            "SMS not sent"
+        ),
+    }
+    Ok(message)
+}
+
+/// Seconds from `now` until a message created at `nth_newest` leaves the window (at least 1);
+/// `None` when there is no such message (a limit of zero never frees up).
+fn retry_after(nth_newest: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<u64> {
+    let frees_at = nth_newest? + RATE_WINDOW;
+    let wait = (frees_at - now).num_milliseconds().max(0) as u64;
+    Some(wait.div_ceil(1000).max(1))
+}
+
+/// What became of one send: the row's new state. `error` is set exactly when it failed.
+struct Outcome {
+    status: SmsStatus,
+    sid: Option<String>,
+    error: Option<String>,
+    attempts: u32,
+}
+
+impl Outcome {
+    fn failed(reason: String, attempts: u32) -> Outcome {
+        Outcome {
+            status: SmsStatus::Failed,
+            sid: None,
+            error: Some(reason),
+            attempts,
+        }
+    }
+}
+
+/// The parts of Twilio's message resource AIM reads.
+#[derive(Deserialize)]
+struct TwilioMessage {
+    sid: Option<String>,
+    status: Option<String>,
+    error_code: Option<i64>,
+    error_message: Option<String>,
+}
+
+/// Twilio's error body (`{"code": 21211, "message": "…", "more_info": "…", "status": 400}`).
+#[derive(Deserialize)]
+struct TwilioError {
+    code: Option<i64>,
+    message: Option<String>,
+}
+
+impl Twilio {
+    /// Posts the message, retrying only on 429.
+    async fn send(&self, to: &str, body: &str) -> Outcome {
+        let config = &self.config;
+        let url = config.messages_url();
+        let mut attempt = 0u32;
+        loop {
+            let attempts = attempt + 1;
+            let response = match self
+                .client
+                .post(&url)
+                .basic_auth(&config.account_sid, Some(config.auth_token.expose()))
+                .form(&[("To", to), ("From", &config.from_number), ("Body", body)])
+                .send()
+                .await
+            {
+                Ok(response) => response,
+                Err(err) => {
+                    return Outcome::failed(
+                        transport_error(&err, config.request_timeout),
+                        attempts,
+                    );
+                }
+            };
+            let status = response.status();
+            if status.is_success() {
+                return match response.bytes().await {
+                    Ok(bytes) => accepted(status, &bytes, attempts),
+                    // Twilio has the message: reading its answer failed, not the send.
+                    Err(err) => {
+                        tracing::warn!(%status, error = %err, "Twilio accepted an SMS but its answer could not be read");
+                        Outcome {
+                            status: SmsStatus::Sent,
+                            sid: None,
+                            error: None,
+                            attempts,
+                        }
+                    }
+                };
+            }
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            // A body that cannot be read still leaves the status line to report.
+            let bytes = response.bytes().await.unwrap_or_default();
+            let reason = twilio_error_text(status, &bytes);
+            if status != StatusCode::TOO_MANY_REQUESTS {
+                return Outcome::failed(reason, attempts);
+            }
+            if attempt >= config.max_retries {
+                return Outcome::failed(
+                    format!("{reason} (gave up after {attempts} attempts)"),
+                    attempts,
+                );
+            }
+            let delay = config.backoff(attempt, retry_after);
+            tracing::warn!(
+                attempt = attempts,
+                delay_ms = delay.as_millis() as u64,
+                "Twilio is rate limiting (429); retrying"
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+}
+
+/// Reads the SID and state of an accepted message. A 2xx whose body is not a message resource
+/// still means Twilio took the message: it counts as sent, without a provider id. Twilio
+/// reporting the message itself as failed (rare at this point) is recorded as a failure.
+fn accepted(status: StatusCode, bytes: &[u8], attempts: u32) -> Outcome {
+    let Ok(message) = serde_json::from_slice::<TwilioMessage>(bytes) else {
+        tracing::warn!(%status, "Twilio accepted an SMS but its answer is not a message resource");
+        return Outcome {
+            status: SmsStatus::Sent,
+            sid: None,
+            error: None,
+            attempts,
+        };
+    };
+    let (status, error) = match message.status.as_deref() {
+        Some("delivered") => (SmsStatus::Delivered, None),
+        Some(state @ ("failed" | "undelivered")) => {
+            let detail = match (message.error_code, message.error_message) {
+                (Some(code), Some(text)) => format!(" ({code}): {text}"),
+                (Some(code), None) => format!(" ({code})"),
+                (None, Some(text)) => format!(": {text}"),
+                (None, None) => String::new(),
+            };
+            (
+                SmsStatus::Failed,
+                Some(format!("Twilio reports the message as {state}{detail}")),
+            )
+        }
+        _ => (SmsStatus::Sent, None),
+    };
+    Outcome {
+        status,
+        sid: message.sid,
+        error,
+        attempts,
+    }
+}
+
+/// `Twilio 400 (21211): The 'To' number … is not a valid phone number.` from Twilio's error
+/// body, or `Twilio 503 Service Unavailable` when the body says nothing usable.
+fn twilio_error_text(status: StatusCode, bytes: &[u8]) -> String {
+    let parsed = serde_json::from_slice::<TwilioError>(bytes).ok();
+    let code = parsed.as_ref().and_then(|e| e.code);
+    let message = parsed
+        .and_then(|e| e.message)
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty());
+    match (code, message) {
+        (Some(code), Some(message)) => format!("Twilio {} ({code}): {message}", status.as_u16()),
+        (None, Some(message)) => format!("Twilio {}: {message}", status.as_u16()),
+        (Some(code), None) => format!("Twilio {status} ({code})"),
+        (None, None) => format!("Twilio {status}"),
+    }
+}
+
+/// Why a request did not get an answer, with the underlying cause (refused, reset, DNS…) and
+/// without the URL, which names the account.
+fn transport_error(err: &reqwest::Error, timeout: Duration) -> String {
+    if err.is_timeout() {
+        return format!(
+            "Twilio did not answer within {} seconds",
+            timeout.as_secs_f64()
+        );
+    }
+    let mut text = String::from("could not reach Twilio");
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn north_american_numbers_get_the_plus_one() {
+        assert_eq!(normalize_phone("(555) 014-2387").unwrap(), "+15550142387");
+        assert_eq!(normalize_phone("555.014.2387").unwrap(), "+15550142387");
+        assert_eq!(normalize_phone("1-555-014-2387").unwrap(), "+15550142387");
+        assert_eq!(normalize_phone(" 15550142387 ").unwrap(), "+15550142387");
+    }
+
+    #[test]
+    fn international_numbers_are_kept() {
+        assert_eq!(
+            normalize_phone("+44 20 7946 0958").unwrap(),
+            "+442079460958"
+        );
+        assert_eq!(
+            normalize_phone("+1 (555) 014-2387").unwrap(),
+            "+15550142387"
+        );
+        assert_eq!(normalize_phone("+12345678").unwrap(), "+12345678");
+        assert_eq!(
+            normalize_phone("+123456789012345").unwrap(),
+            "+123456789012345"
+        );
+    }
+
+    #[test]
+    fn other_shapes_are_refused_naming_the_number() {
+        for raw in [
+            "",
+            "555-0142",
+            "25550142387",
+            "+1234567",
+            "+1234567890123456",
+            "+0442079460958",
+            "555-014-2387 x12",
+            "++15550142387",
+            "1+5550142387",
+            "call me",
+        ] {
+            match normalize_phone(raw) {
+                Err(SmsError::InvalidPhone { phone }) => assert_eq!(phone, raw.trim()),
+                other => panic!("{raw:?} gave {other:?}"),
+            }
+        }
+        let err = normalize_phone("555-0142").unwrap_err();
+        assert!(err.to_string().contains("`555-0142`"), "{err}");
+        assert_eq!(err.code(), "invalid_phone");
+    }
+
+    #[test]
+    fn bodies_are_trimmed_and_counted_in_characters() {
+        assert_eq!(validate_body("  See you at 5!\n").unwrap(), "See you at 5!");
+        assert!(matches!(
+            validate_body(" \n\t"),
+            Err(SmsError::EmptyMessage)
+        ));
+        let accented = "é".repeat(MAX_SMS_CHARS);
+        assert_eq!(validate_body(&accented).unwrap().len(), 2 * MAX_SMS_CHARS);
+        match validate_body(&format!("{accented}é")) {
+            Err(SmsError::MessageTooLong { chars, max }) => {
+                assert_eq!((chars, max), (MAX_SMS_CHARS + 1, MAX_SMS_CHARS));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_honours_retry_after_and_is_capped() {
+        let config = TwilioConfig {
+            account_sid: "AC1".into(),
+            auth_token: Secret::new("t"),
+            from_number: "+15550100000".into(),
+            base_url: "https://api.twilio.com/".into(),
+            max_retries: 2,
+            retry_base: Duration::from_millis(500),
+            request_timeout: Duration::from_secs(15),
+        };
+        assert_eq!(config.backoff(0, None), Duration::from_millis(500));
+        assert_eq!(config.backoff(2, None), Duration::from_secs(2));
+        assert_eq!(config.backoff(20, None), MAX_RETRY_DELAY);
+        assert_eq!(
+            config.backoff(0, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            config.backoff(0, Some(Duration::from_secs(3600))),
+            MAX_RETRY_DELAY
+        );
+        assert_eq!(
+            config.messages_url(),
+            "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json"
+        );
+    }
+
+    #[test]
+    fn twilio_errors_read_code_and_message_or_fall_back_to_the_status() {
+        let body = br#"{"code": 21211, "message": "The 'To' number +15550000000 is not a valid phone number.", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}"#;
+        assert_eq!(
+            twilio_error_text(StatusCode::BAD_REQUEST, body),
+            "Twilio 400 (21211): The 'To' number +15550000000 is not a valid phone number."
+        );
+        assert_eq!(
+            twilio_error_text(StatusCode::SERVICE_UNAVAILABLE, b"<html>down</html>"),
+            "Twilio 503 Service Unavailable"
+        );
+    }
+
+    #[test]
+    fn rate_limit_messages_say_which_limit_and_how_long() {
+        let err = SmsError::RateLimited {
+            scope: RateLimitScope::Customer,
+            limit: 3,
+            retry_after_secs: Some(601),
+        };
+        assert_eq!(
+            err.to_string(),
+            "this customer has already been sent 3 text messages in the last hour, the most allowed; try again in 11 minutes"
+        );
+        let err = SmsError::RateLimited {
+            scope: RateLimitScope::Facility,
+            limit: 60,
+            retry_after_secs: Some(5),
+        };
+        assert_eq!(
+            err.to_string(),
+            "the facility has already sent 60 text messages in the last hour, the most allowed; try again in 5 seconds"
+        );
+        assert!(err.is_user_error());
+        assert_eq!(err.field(), None);
+    }
+
+    #[test]
+    fn logged_numbers_keep_only_the_last_four_digits() {
+        assert_eq!(masked("+15550142387"), "+*******2387");
     }
 }

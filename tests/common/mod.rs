@@ -16,6 +16,8 @@ use aim::{App, Mode};
 use sqlx::Connection;
 use tokio::sync::oneshot;
 
+pub mod twilio;
+
 pub const TEST_SECRET: &str = "test-signing-secret-that-is-long-enough-0123456789";
 
 /// Runs each test body once on SQLite and once on PostgreSQL, as `name::sqlite` and
