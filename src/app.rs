@@ -14,8 +14,10 @@ use crate::api::{self, AppState};
 use crate::auth::{AuthService, IssuedToken, JwtKeys};
 use crate::config::{Config, ConfigError, Secret};
 use crate::db::{self, Db, DbError};
+use crate::facility::Facility;
 use crate::facility::demo::{self, SeedError, SeedOutcome};
 use crate::facility::settings::{self, FacilitySettings, SettingsError};
+use crate::facility::sms::SmsService;
 use crate::telemetry;
 
 /// Name under which the generated demo signing secret is stored.
@@ -149,10 +151,16 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
     let keys = jwt_keys(config, &db, source).await?;
     let auth = AuthService::new(db.clone(), keys);
     let schema = api::graphql::schema_builder().finish();
+    let sms = SmsService::from_config(db.clone(), config);
+    if sms.is_dry_run() {
+        tracing::info!("Twilio is not configured: SMS are recorded in the outbox, not sent");
+    }
+    let facility = Facility::new(db.clone(), settings, sms);
     let state = AppState {
         config: Arc::new(config.clone()),
         db,
         auth,
+        facility,
         schema,
         metrics: telemetry::metrics_handle(),
     };

@@ -25,6 +25,7 @@ use tracing::Level;
 use crate::auth::AuthService;
 use crate::config::Config;
 use crate::db::Db;
+use crate::facility::Facility;
 use error::{ApiError, REQUEST_ID};
 
 /// What every handler can reach; cheap to clone.
@@ -33,6 +34,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub auth: AuthService,
+    /// The facility's services (bookings, search, schedules, revenue, SMS).
+    pub facility: Facility,
     pub schema: graphql::AimSchema,
     pub metrics: PrometheusHandle,
 }

@@ -16,7 +16,7 @@ use aim::domain::*;
 use aim::facility::bookings::{BookingRequest, CreatedBookings};
 use aim::facility::clock;
 use aim::facility::demo::{self, DEMO_MANAGER_EMAIL, DEMO_STAFF_EMAIL};
-use aim::facility::sms::SmsService;
+use aim::facility::sms::{SmsLimits, SmsService};
 use aim::facility::{Facility, FacilityResult, FacilitySettings};
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -33,7 +33,11 @@ pub fn settings(capacity: u32) -> FacilitySettings {
 }
 
 pub fn facility(t: &TestDb, settings: FacilitySettings) -> Facility {
-    Facility::new(t.db.clone(), settings, SmsService::new(t.db.clone()))
+    Facility::new(
+        t.db.clone(),
+        settings,
+        SmsService::new(t.db.clone(), None, SmsLimits::default()),
+    )
 }
 
 pub fn today() -> NaiveDate {
