@@ -31,6 +31,19 @@ pub struct DogCandidate {
     pub phone: Option<String>,
 }
 
+macro_rules! customer_columns {
+    () => {
+        "SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.notes "
+    };
+}
+
+macro_rules! dog_columns {
+    () => {
+        "SELECT d.id, d.name, d.breed, d.notes, d.customer_id, \
+         c.first_name, c.last_name, c.email, c.phone "
+    };
+}
+
 /// An FTS5 string literal.
 fn fts_literal(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
@@ -75,10 +88,12 @@ pub async fn customers_by_phone(
 ) -> DbResult<Vec<CustomerCandidate>> {
     Ok(match c.as_conn() {
         ConnRef::Sqlite(conn) => {
-            const SQL: &str = "SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.notes \
-                               FROM customers_search s JOIN customers c ON c.id = s.customer_id \
+            const SQL: &str = concat!(
+                customer_columns!(),
+                "FROM customers_search s JOIN customers c ON c.id = s.customer_id \
                                WHERE customers_search MATCH $1 \
-                               ORDER BY c.last_name, c.first_name LIMIT $2";
+                               ORDER BY c.last_name, c.first_name LIMIT $2"
+            );
             sqlx::query_as(SQL)
                 .bind(format!("{{phone}} : {}", fts_literal(digits)))
                 .bind(limit)
@@ -86,9 +101,11 @@ pub async fn customers_by_phone(
                 .await?
         }
         ConnRef::Postgres(conn) => {
-            const SQL: &str = "SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.notes \
-                               FROM customers c WHERE c.phone_digits LIKE $1 \
-                               ORDER BY c.last_name, c.first_name LIMIT $2";
+            const SQL: &str = concat!(
+                customer_columns!(),
+                "FROM customers c WHERE c.phone_digits LIKE $1 \
+                               ORDER BY c.last_name, c.first_name LIMIT $2"
+            );
             sqlx::query_as(SQL)
                 .bind(format!("%{digits}%"))
                 .bind(limit)
@@ -109,9 +126,11 @@ pub async fn customers_by_text(
             let Some(query) = fts_query("name email", words) else {
                 return Ok(Vec::new());
             };
-            const SQL: &str = "SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.notes \
-                               FROM customers_search s JOIN customers c ON c.id = s.customer_id \
-                               WHERE customers_search MATCH $1 ORDER BY s.rank LIMIT $2";
+            const SQL: &str = concat!(
+                customer_columns!(),
+                "FROM customers_search s JOIN customers c ON c.id = s.customer_id \
+                               WHERE customers_search MATCH $1 ORDER BY s.rank LIMIT $2"
+            );
             sqlx::query_as(SQL)
                 .bind(query)
                 .bind(limit)
@@ -119,12 +138,14 @@ pub async fn customers_by_text(
                 .await?
         }
         ConnRef::Postgres(conn) => {
-            const SQL: &str = "SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.notes \
-                               FROM customers c \
+            const SQL: &str = concat!(
+                customer_columns!(),
+                "FROM customers c \
                                WHERE $1 <% c.search_name OR $1 <% c.email \
                                ORDER BY GREATEST(word_similarity($1, c.search_name), \
                                  word_similarity($1, COALESCE(c.email, ''))) DESC \
-                               LIMIT $2";
+                               LIMIT $2"
+            );
             sqlx::query_as(SQL)
                 .bind(words.join(" "))
                 .bind(limit)
@@ -145,11 +166,12 @@ pub async fn dogs_by_text(
             let Some(query) = fts_query("name breed", words) else {
                 return Ok(Vec::new());
             };
-            const SQL: &str = "SELECT d.id, d.name, d.breed, d.notes, d.customer_id, \
-                               c.first_name, c.last_name, c.email, c.phone \
-                               FROM dogs_search s JOIN dogs d ON d.id = s.dog_id \
+            const SQL: &str = concat!(
+                dog_columns!(),
+                "FROM dogs_search s JOIN dogs d ON d.id = s.dog_id \
                                JOIN customers c ON c.id = d.customer_id \
-                               WHERE dogs_search MATCH $1 ORDER BY s.rank LIMIT $2";
+                               WHERE dogs_search MATCH $1 ORDER BY s.rank LIMIT $2"
+            );
             sqlx::query_as(SQL)
                 .bind(query)
                 .bind(limit)
@@ -157,13 +179,14 @@ pub async fn dogs_by_text(
                 .await?
         }
         ConnRef::Postgres(conn) => {
-            const SQL: &str = "SELECT d.id, d.name, d.breed, d.notes, d.customer_id, \
-                               c.first_name, c.last_name, c.email, c.phone \
-                               FROM dogs d JOIN customers c ON c.id = d.customer_id \
+            const SQL: &str = concat!(
+                dog_columns!(),
+                "FROM dogs d JOIN customers c ON c.id = d.customer_id \
                                WHERE $1 <% lower(d.name) OR $1 <% lower(d.breed) \
                                ORDER BY GREATEST(word_similarity($1, lower(d.name)), \
                                  COALESCE(word_similarity($1, lower(d.breed)), 0)) DESC \
-                               LIMIT $2";
+                               LIMIT $2"
+            );
             sqlx::query_as(SQL)
                 .bind(words.join(" "))
                 .bind(limit)
