@@ -73,11 +73,52 @@ fn fts_word(word: &str) -> Option<String> {
     Some(pairs.join(" OR "))
 }
 
-/// An FTS5 query over `columns` matching any of `words` loosely; `None` when no word is long
-/// enough for trigrams.
-fn fts_query(columns: &str, words: &[String]) -> Option<String> {
-    let clauses: Vec<String> = words.iter().filter_map(|w| fts_word(w)).collect();
-    (!clauses.is_empty()).then(|| format!("{{{columns}}} : ({})", clauses.join(" OR ")))
+/// How the words of a query must match: every word (each with its typo tolerance), or any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Words {
+    All,
+    Any,
+}
+
+/// An FTS5 query over `columns` matching `words` loosely; `None` when no word is long enough
+/// for trigrams.
+fn fts_query(columns: &str, words: &[String], mode: Words) -> Option<String> {
+    let clauses: Vec<String> = words
+        .iter()
+        .filter_map(|w| fts_word(w))
+        .map(|c| format!("({c})"))
+        .collect();
+    let join = match mode {
+        Words::All => " AND ",
+        Words::Any => " OR ",
+    };
+    (!clauses.is_empty()).then(|| format!("{{{columns}}} : ({})", clauses.join(join)))
+}
+
+/// The words long enough for a trigram index, as PostgreSQL conditions `$n <% column` joined
+/// by AND or OR, numbering parameters from `first`.
+fn pg_words(column: &str, words: &[&String], mode: Words, first: usize) -> String {
+    let join = match mode {
+        Words::All => " AND ",
+        Words::Any => " OR ",
+    };
+    (0..words.len())
+        .map(|i| format!("${} <% {column}", first + i))
+        .collect::<Vec<_>>()
+        .join(join)
+}
+
+fn trigram_words(words: &[String]) -> Vec<&String> {
+    words.iter().filter(|w| w.chars().count() >= 3).collect()
+}
+
+/// `text` as a LIKE pattern matching it anywhere, its wildcards escaped (`\` is the escape).
+fn like_anywhere(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 /// Customers whose phone number contains `digits` (at least three).
@@ -115,24 +156,21 @@ pub async fn customers_by_phone(
     })
 }
 
-/// Customers whose name or email resembles `words`, likeliest first.
-pub async fn customers_by_text(
+/// Customers whose email contains `fragment` (at least three characters).
+pub async fn customers_by_email(
     c: &mut impl AsConn,
-    words: &[String],
+    fragment: &str,
     limit: i64,
 ) -> DbResult<Vec<CustomerCandidate>> {
     Ok(match c.as_conn() {
         ConnRef::Sqlite(conn) => {
-            let Some(query) = fts_query("name email", words) else {
-                return Ok(Vec::new());
-            };
             const SQL: &str = concat!(
                 customer_columns!(),
                 "FROM customers_search s JOIN customers c ON c.id = s.customer_id \
-                               WHERE customers_search MATCH $1 ORDER BY s.rank LIMIT $2"
+                 WHERE customers_search MATCH $1 ORDER BY c.last_name, c.first_name LIMIT $2"
             );
             sqlx::query_as(SQL)
-                .bind(query)
+                .bind(format!("{{email}} : {}", fts_literal(fragment)))
                 .bind(limit)
                 .fetch_all(conn)
                 .await?
@@ -140,14 +178,11 @@ pub async fn customers_by_text(
         ConnRef::Postgres(conn) => {
             const SQL: &str = concat!(
                 customer_columns!(),
-                "FROM customers c \
-                               WHERE $1 <% c.search_name OR $1 <% c.email \
-                               ORDER BY GREATEST(word_similarity($1, c.search_name), \
-                                 word_similarity($1, COALESCE(c.email, ''))) DESC \
-                               LIMIT $2"
+                "FROM customers c WHERE c.email LIKE $1 ESCAPE '\\' \
+                 ORDER BY c.last_name, c.first_name LIMIT $2"
             );
             sqlx::query_as(SQL)
-                .bind(words.join(" "))
+                .bind(like_anywhere(fragment))
                 .bind(limit)
                 .fetch_all(conn)
                 .await?
@@ -155,22 +190,27 @@ pub async fn customers_by_text(
     })
 }
 
-/// Dogs whose name or breed resembles `words`, likeliest first, with their owners.
-pub async fn dogs_by_text(
+/// Customers whose name resembles `words` (all of them, or any), likeliest first.
+pub async fn customers_by_name(
     c: &mut impl AsConn,
     words: &[String],
+    mode: Words,
     limit: i64,
-) -> DbResult<Vec<DogCandidate>> {
+) -> DbResult<Vec<CustomerCandidate>> {
+    let words = trigram_words(words);
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(match c.as_conn() {
         ConnRef::Sqlite(conn) => {
-            let Some(query) = fts_query("name breed", words) else {
+            let owned: Vec<String> = words.iter().map(|w| (*w).clone()).collect();
+            let Some(query) = fts_query("name", &owned, mode) else {
                 return Ok(Vec::new());
             };
             const SQL: &str = concat!(
-                dog_columns!(),
-                "FROM dogs_search s JOIN dogs d ON d.id = s.dog_id \
-                               JOIN customers c ON c.id = d.customer_id \
-                               WHERE dogs_search MATCH $1 ORDER BY s.rank LIMIT $2"
+                customer_columns!(),
+                "FROM customers_search s JOIN customers c ON c.id = s.customer_id \
+                 WHERE customers_search MATCH $1 ORDER BY s.rank LIMIT $2"
             );
             sqlx::query_as(SQL)
                 .bind(query)
@@ -179,19 +219,86 @@ pub async fn dogs_by_text(
                 .await?
         }
         ConnRef::Postgres(conn) => {
+            let sql = sqlx::AssertSqlSafe(format!(
+                concat!(
+                    customer_columns!(),
+                    "FROM customers c WHERE {} \
+                     ORDER BY word_similarity($1, c.search_name) DESC LIMIT $2"
+                ),
+                pg_words("c.search_name", &words, mode, 3)
+            ));
+            let mut query = sqlx::query_as(sql)
+                .bind(
+                    words
+                        .iter()
+                        .map(|w| w.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
+                .bind(limit);
+            for word in &words {
+                query = query.bind(word.as_str());
+            }
+            query.fetch_all(conn).await?
+        }
+    })
+}
+
+/// Dogs whose name or breed resembles `words` (all of them, or any), likeliest first, with
+/// their owners.
+pub async fn dogs_by_text(
+    c: &mut impl AsConn,
+    words: &[String],
+    mode: Words,
+    limit: i64,
+) -> DbResult<Vec<DogCandidate>> {
+    let words = trigram_words(words);
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(match c.as_conn() {
+        ConnRef::Sqlite(conn) => {
+            let owned: Vec<String> = words.iter().map(|w| (*w).clone()).collect();
+            let Some(query) = fts_query("name breed", &owned, mode) else {
+                return Ok(Vec::new());
+            };
             const SQL: &str = concat!(
                 dog_columns!(),
-                "FROM dogs d JOIN customers c ON c.id = d.customer_id \
-                               WHERE $1 <% lower(d.name) OR $1 <% lower(d.breed) \
-                               ORDER BY GREATEST(word_similarity($1, lower(d.name)), \
-                                 COALESCE(word_similarity($1, lower(d.breed)), 0)) DESC \
-                               LIMIT $2"
+                "FROM dogs_search s JOIN dogs d ON d.id = s.dog_id \
+                 JOIN customers c ON c.id = d.customer_id \
+                 WHERE dogs_search MATCH $1 ORDER BY s.rank LIMIT $2"
             );
             sqlx::query_as(SQL)
-                .bind(words.join(" "))
+                .bind(query)
                 .bind(limit)
                 .fetch_all(conn)
                 .await?
+        }
+        ConnRef::Postgres(conn) => {
+            // Each word may match the name or the breed.
+            let text = "(lower(d.name) || ' ' || coalesce(lower(d.breed), ''))";
+            let sql = sqlx::AssertSqlSafe(format!(
+                concat!(
+                    dog_columns!(),
+                    "FROM dogs d JOIN customers c ON c.id = d.customer_id WHERE {} \
+                     ORDER BY word_similarity($1, {}) DESC LIMIT $2"
+                ),
+                pg_words(text, &words, mode, 3),
+                text
+            ));
+            let mut query = sqlx::query_as(sql)
+                .bind(
+                    words
+                        .iter()
+                        .map(|w| w.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
+                .bind(limit);
+            for word in &words {
+                query = query.bind(word.as_str());
+            }
+            query.fetch_all(conn).await?
         }
     })
 }
@@ -235,8 +342,14 @@ mod tests {
         // "huggins" shares hug, gin and ins with the typo: some pair survives.
         assert!(q.contains("(\"hug\" AND \"gin\")"), "{q}");
         assert_eq!(
-            fts_query("name email", &["ab".into(), "max".into()]).unwrap(),
-            "{name email} : (\"max\")"
+            fts_query(
+                "name",
+                &["ab".into(), "max".into(), "rex".into()],
+                Words::All
+            )
+            .unwrap(),
+            "{name} : ((\"max\") AND (\"rex\"))"
         );
+        assert_eq!(like_anywhere("a_b%c"), "%a\\_b\\%c%");
     }
 }

@@ -15,6 +15,7 @@ use super::bookings::DogRef;
 use super::compliance::DEFAULT_DAYS_AHEAD;
 use super::{Facility, FacilityError, FacilityResult};
 use crate::db;
+use crate::db::search::Words;
 use crate::domain::*;
 
 pub const DEFAULT_LIMIT: u32 = 10;
@@ -89,6 +90,15 @@ struct Query {
     text: String,
     /// Set when the query is a phone number: its digits (a leading `1` country code dropped).
     digits: Option<String>,
+}
+
+impl Query {
+    /// A fragment of an email address: it has an `@`, or a dot and no spaces ("mark.hug").
+    fn looks_like_email(&self) -> bool {
+        self.text.chars().count() >= 3
+            && (self.text.contains('@')
+                || (self.text.contains('.') && !self.text.contains(char::is_whitespace)))
+    }
 }
 
 fn words_of(text: &str) -> Vec<String> {
@@ -199,10 +209,21 @@ impl Facility {
     ) -> FacilityResult<Vec<CustomerMatch>> {
         let (query, limit) = parse_query(query, limit)?;
         let mut conn = self.db().conn().await?;
-        let candidates = match &query.digits {
+        let mut candidates = match &query.digits {
             Some(digits) => db::search::customers_by_phone(&mut conn, digits, CANDIDATES).await?,
-            None => db::search::customers_by_text(&mut conn, &query.words, CANDIDATES).await?,
+            None if query.looks_like_email() => {
+                db::search::customers_by_email(&mut conn, &query.text, CANDIDATES).await?
+            }
+            None => Vec::new(),
         };
+        // Names: every word must match (each allowing a typo); if none does, any word may.
+        for mode in [Words::All, Words::Any] {
+            if !candidates.is_empty() || query.digits.is_some() {
+                break;
+            }
+            candidates =
+                db::search::customers_by_name(&mut conn, &query.words, mode, CANDIDATES).await?;
+        }
         let mut ranked: Vec<(f64, db::search::CustomerCandidate)> = candidates
             .into_iter()
             .map(|c| {
@@ -217,7 +238,7 @@ impl Facility {
                             0.0
                         }
                     }
-                    None if query.text.contains('@')
+                    None if query.looks_like_email()
                         && c.email.as_deref().is_some_and(|e| e.contains(&query.text)) =>
                     {
                         1.0
@@ -277,7 +298,13 @@ impl Facility {
             });
         }
         let mut conn = self.db().conn().await?;
-        let candidates = db::search::dogs_by_text(&mut conn, &query.words, CANDIDATES).await?;
+        let mut candidates = Vec::new();
+        for mode in [Words::All, Words::Any] {
+            if candidates.is_empty() {
+                candidates =
+                    db::search::dogs_by_text(&mut conn, &query.words, mode, CANDIDATES).await?;
+            }
+        }
         let mut ranked: Vec<(f64, db::search::DogCandidate)> = candidates
             .into_iter()
             .map(|d| (score(&query, &[Some(&d.name), d.breed.as_deref()]), d))
