@@ -12,5 +12,5 @@ CREATE INDEX customers_search_name_trgm ON customers USING gin (search_name gin_
 CREATE INDEX customers_email_trgm ON customers USING gin (email gin_trgm_ops);
 CREATE INDEX customers_phone_digits_trgm ON customers USING gin (phone_digits gin_trgm_ops);
 
-CREATE INDEX dogs_name_trgm ON dogs USING gin (lower(name) gin_trgm_ops);
-CREATE INDEX dogs_breed_trgm ON dogs USING gin (lower(breed) gin_trgm_ops);
+-- One index over name and breed, the exact expression dog search matches against.
+CREATE INDEX dogs_search_trgm ON dogs USING gin ((lower(name) || ' ' || coalesce(lower(breed), '')) gin_trgm_ops);

@@ -80,36 +80,68 @@ pub enum Words {
     Any,
 }
 
-/// An FTS5 query over `columns` matching `words` loosely; `None` when no word is long enough
-/// for trigrams.
-fn fts_query(columns: &str, words: &[String], mode: Words) -> Option<String> {
-    let clauses: Vec<String> = words
-        .iter()
-        .filter_map(|w| fts_word(w))
-        .map(|c| format!("({c})"))
-        .collect();
-    let join = match mode {
-        Words::All => " AND ",
-        Words::Any => " OR ",
-    };
-    (!clauses.is_empty()).then(|| format!("{{{columns}}} : ({})", clauses.join(join)))
+/// The words of a query long enough for a trigram index, and how they must match.
+struct WordMatch<'a> {
+    words: Vec<&'a str>,
+    mode: Words,
 }
 
-/// The words long enough for a trigram index, as PostgreSQL conditions `$n <% column` joined
-/// by AND or OR, numbering parameters from `first`.
-fn pg_words(column: &str, words: &[&String], mode: Words, first: usize) -> String {
-    let join = match mode {
-        Words::All => " AND ",
-        Words::Any => " OR ",
-    };
-    (0..words.len())
-        .map(|i| format!("${} <% {column}", first + i))
-        .collect::<Vec<_>>()
-        .join(join)
-}
+impl<'a> WordMatch<'a> {
+    /// `None` when no word has three characters.
+    fn new(words: &'a [String], mode: Words) -> Option<WordMatch<'a>> {
+        let words: Vec<&str> = words
+            .iter()
+            .map(String::as_str)
+            .filter(|w| w.chars().count() >= 3)
+            .collect();
+        (!words.is_empty()).then_some(WordMatch { words, mode })
+    }
 
-fn trigram_words(words: &[String]) -> Vec<&String> {
-    words.iter().filter(|w| w.chars().count() >= 3).collect()
+    fn join(&self) -> &'static str {
+        match self.mode {
+            Words::All => " AND ",
+            Words::Any => " OR ",
+        }
+    }
+
+    /// The FTS5 query over `columns`, each word tolerating a typo.
+    fn fts(&self, columns: &str) -> String {
+        let clauses: Vec<String> = self
+            .words
+            .iter()
+            .filter_map(|w| fts_word(w))
+            .map(|c| format!("({c})"))
+            .collect();
+        format!("{{{columns}}} : ({})", clauses.join(self.join()))
+    }
+
+    /// PostgreSQL conditions `$n <% expr`, one per word, parameters numbered from 3 (`$1` is
+    /// the whole query, `$2` the limit — see [`WordMatch::fetch_pg`]).
+    fn pg_condition(&self, expr: &str) -> String {
+        (0..self.words.len())
+            .map(|i| format!("${} <% {expr}", i + 3))
+            .collect::<Vec<_>>()
+            .join(self.join())
+    }
+
+    /// Runs `sql`, binding the whole query as `$1`, `limit` as `$2` and each word after them.
+    async fn fetch_pg<O>(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        sql: String,
+        limit: i64,
+    ) -> sqlx::Result<Vec<O>>
+    where
+        O: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(self.words.join(" "))
+            .bind(limit);
+        for word in &self.words {
+            query = query.bind(*word);
+        }
+        query.fetch_all(conn).await
+    }
 }
 
 /// `text` as a LIKE pattern matching it anywhere, its wildcards escaped (`\` is the escape).
@@ -197,52 +229,38 @@ pub async fn customers_by_name(
     mode: Words,
     limit: i64,
 ) -> DbResult<Vec<CustomerCandidate>> {
-    let words = trigram_words(words);
-    if words.is_empty() {
+    let Some(words) = WordMatch::new(words, mode) else {
         return Ok(Vec::new());
-    }
+    };
     Ok(match c.as_conn() {
         ConnRef::Sqlite(conn) => {
-            let owned: Vec<String> = words.iter().map(|w| (*w).clone()).collect();
-            let Some(query) = fts_query("name", &owned, mode) else {
-                return Ok(Vec::new());
-            };
             const SQL: &str = concat!(
                 customer_columns!(),
                 "FROM customers_search s JOIN customers c ON c.id = s.customer_id \
                  WHERE customers_search MATCH $1 ORDER BY s.rank LIMIT $2"
             );
             sqlx::query_as(SQL)
-                .bind(query)
+                .bind(words.fts("name"))
                 .bind(limit)
                 .fetch_all(conn)
                 .await?
         }
         ConnRef::Postgres(conn) => {
-            let sql = sqlx::AssertSqlSafe(format!(
+            let sql = format!(
                 concat!(
                     customer_columns!(),
                     "FROM customers c WHERE {} \
                      ORDER BY word_similarity($1, c.search_name) DESC LIMIT $2"
                 ),
-                pg_words("c.search_name", &words, mode, 3)
-            ));
-            let mut query = sqlx::query_as(sql)
-                .bind(
-                    words
-                        .iter()
-                        .map(|w| w.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                )
-                .bind(limit);
-            for word in &words {
-                query = query.bind(word.as_str());
-            }
-            query.fetch_all(conn).await?
+                words.pg_condition("c.search_name")
+            );
+            words.fetch_pg(conn, sql, limit).await?
         }
     })
 }
+
+/// The text of a dog PostgreSQL's trigram index covers (migration 0003): name and breed.
+const PG_DOG_TEXT: &str = "(lower(d.name) || ' ' || coalesce(lower(d.breed), ''))";
 
 /// Dogs whose name or breed resembles `words` (all of them, or any), likeliest first, with
 /// their owners.
@@ -252,16 +270,11 @@ pub async fn dogs_by_text(
     mode: Words,
     limit: i64,
 ) -> DbResult<Vec<DogCandidate>> {
-    let words = trigram_words(words);
-    if words.is_empty() {
+    let Some(words) = WordMatch::new(words, mode) else {
         return Ok(Vec::new());
-    }
+    };
     Ok(match c.as_conn() {
         ConnRef::Sqlite(conn) => {
-            let owned: Vec<String> = words.iter().map(|w| (*w).clone()).collect();
-            let Some(query) = fts_query("name breed", &owned, mode) else {
-                return Ok(Vec::new());
-            };
             const SQL: &str = concat!(
                 dog_columns!(),
                 "FROM dogs_search s JOIN dogs d ON d.id = s.dog_id \
@@ -269,36 +282,22 @@ pub async fn dogs_by_text(
                  WHERE dogs_search MATCH $1 ORDER BY s.rank LIMIT $2"
             );
             sqlx::query_as(SQL)
-                .bind(query)
+                .bind(words.fts("name breed"))
                 .bind(limit)
                 .fetch_all(conn)
                 .await?
         }
         ConnRef::Postgres(conn) => {
-            // Each word may match the name or the breed.
-            let text = "(lower(d.name) || ' ' || coalesce(lower(d.breed), ''))";
-            let sql = sqlx::AssertSqlSafe(format!(
+            let sql = format!(
                 concat!(
                     dog_columns!(),
                     "FROM dogs d JOIN customers c ON c.id = d.customer_id WHERE {} \
                      ORDER BY word_similarity($1, {}) DESC LIMIT $2"
                 ),
-                pg_words(text, &words, mode, 3),
-                text
-            ));
-            let mut query = sqlx::query_as(sql)
-                .bind(
-                    words
-                        .iter()
-                        .map(|w| w.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                )
-                .bind(limit);
-            for word in &words {
-                query = query.bind(word.as_str());
-            }
-            query.fetch_all(conn).await?
+                words.pg_condition(PG_DOG_TEXT),
+                PG_DOG_TEXT
+            );
+            words.fetch_pg(conn, sql, limit).await?
         }
     })
 }
@@ -341,15 +340,11 @@ mod tests {
         let q = fts_word("hugins").unwrap();
         // "huggins" shares hug, gin and ins with the typo: some pair survives.
         assert!(q.contains("(\"hug\" AND \"gin\")"), "{q}");
-        assert_eq!(
-            fts_query(
-                "name",
-                &["ab".into(), "max".into(), "rex".into()],
-                Words::All
-            )
-            .unwrap(),
-            "{name} : ((\"max\") AND (\"rex\"))"
-        );
+        let words = ["ab".to_owned(), "max".into(), "rex".into()];
+        let all = WordMatch::new(&words, Words::All).unwrap();
+        assert_eq!(all.fts("name"), "{name} : ((\"max\") AND (\"rex\"))");
+        assert_eq!(all.pg_condition("x"), "$3 <% x AND $4 <% x");
+        assert!(WordMatch::new(&["ab".to_owned()], Words::Any).is_none());
         assert_eq!(like_anywhere("a_b%c"), "%a\\_b\\%c%");
     }
 }

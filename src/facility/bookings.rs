@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::clock::{self, ClockTime};
-use super::{Facility, FacilityError, FacilityResult, check_range};
+use super::{Facility, FacilityError, FacilityResult, MAX_RANGE_DAYS, check_range};
 use crate::db::{self, AsConn, WriteLock, bookings::StayRow, facility::NewBooking};
 use crate::domain::*;
 
@@ -224,14 +224,7 @@ fn plan(tz: Tz, req: &BookingRequest, today: NaiveDate) -> FacilityResult<Plan> 
         req.start_date
     };
     let end_date = req.end_date.unwrap_or(default_end);
-    let days = check_range("end_date", req.start_date, end_date)?;
-    if days > MAX_STAY_DAYS {
-        return Err(FacilityError::RangeTooLong {
-            field: "end_date",
-            days,
-            max: MAX_STAY_DAYS,
-        });
-    }
+    let days = check_range("end_date", req.start_date, end_date, MAX_STAY_DAYS)?;
     let at = |date, time: ClockTime| clock::local_instant(tz, date, time.to_naive());
     if boarding {
         if end_date == req.start_date {
@@ -275,7 +268,7 @@ impl Facility {
         end: NaiveDate,
         service: Option<ServiceKind>,
     ) -> FacilityResult<Schedule> {
-        check_range("end_date", start, end)?;
+        check_range("end_date", start, end, MAX_RANGE_DAYS)?;
         let tz = self.timezone();
         let (from, to) = clock::range_bounds(tz, start, end);
         let rows = db::bookings::stays_between(&mut self.db().conn().await?, from, to).await?;

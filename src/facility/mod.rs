@@ -187,22 +187,20 @@ impl FacilityError {
 
 pub type FacilityResult<T> = Result<T, FacilityError>;
 
-/// Checks a date range given as `start`/`end` (inclusive) and returns its length in days.
+/// Checks a date range given as `start`/`end` (inclusive) of at most `max` days and returns
+/// its length in days.
 pub(crate) fn check_range(
     field: &'static str,
     start: NaiveDate,
     end: NaiveDate,
+    max: i64,
 ) -> FacilityResult<i64> {
     if end < start {
         return Err(FacilityError::EndBeforeStart { field, start, end });
     }
     let days = clock::days_between(start, end) + 1;
-    if days > MAX_RANGE_DAYS {
-        return Err(FacilityError::RangeTooLong {
-            field,
-            days,
-            max: MAX_RANGE_DAYS,
-        });
+    if days > max {
+        return Err(FacilityError::RangeTooLong { field, days, max });
     }
     Ok(days)
 }

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::clock;
-use super::{Facility, FacilityError, FacilityResult, check_range};
+use super::{Facility, FacilityError, FacilityResult, MAX_RANGE_DAYS, check_range};
 use crate::db::{self, revenue::PaymentGroup};
 use crate::domain::*;
 
@@ -89,7 +89,7 @@ impl Facility {
         end: NaiveDate,
     ) -> FacilityResult<RevenueSummary> {
         require_manager(actor)?;
-        check_range("end_date", start, end)?;
+        check_range("end_date", start, end, MAX_RANGE_DAYS)?;
         let (from, to) = clock::range_bounds(self.timezone(), start, end);
         let mut conn = self.db().conn().await?;
         let groups = db::revenue::payments_between(&mut conn, from, to).await?;
