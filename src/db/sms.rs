@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 use super::{AsConn, DbResult, on_conn};
 use crate::domain::{CustomerId, SmsMessageId, SmsStatus, StaffUserId};
 
-/// A message as stored in the outbox.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct SmsMessageRecord {
+/// A message in the outbox, as stored and as tools and the API show it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsMessage {
     pub id: SmsMessageId,
     /// `None` once the customer has been deleted; the message stays on record.
     pub customer_id: Option<CustomerId>,
@@ -89,10 +90,7 @@ pub async fn update_status(
     Ok(done == 1)
 }
 
-pub async fn find_by_id(
-    c: &mut impl AsConn,
-    id: SmsMessageId,
-) -> DbResult<Option<SmsMessageRecord>> {
+pub async fn find_by_id(c: &mut impl AsConn, id: SmsMessageId) -> DbResult<Option<SmsMessage>> {
     const SQL: &str = "SELECT id, customer_id, to_number, body, status, provider_id, error, created_by, \
                        created_at, updated_at FROM sms_messages WHERE id = $1";
     Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
@@ -106,7 +104,7 @@ pub async fn list_to_customer(
     c: &mut impl AsConn,
     customer_id: CustomerId,
     limit: u32,
-) -> DbResult<Vec<SmsMessageRecord>> {
+) -> DbResult<Vec<SmsMessage>> {
     const SQL: &str = "SELECT id, customer_id, to_number, body, status, provider_id, error, created_by, \
                        created_at, updated_at FROM sms_messages WHERE customer_id = $1 \
                        ORDER BY created_at DESC, id DESC LIMIT $2";

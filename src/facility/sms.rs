@@ -14,10 +14,11 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::StatusCode;
 use reqwest::header::RETRY_AFTER;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::config::{Config, Secret};
-use crate::db::sms::{NewSmsMessage, SmsMessageRecord};
+use crate::db::sms::NewSmsMessage;
+pub use crate::db::sms::SmsMessage;
 use crate::db::{self, Db, DbError, Tx, WriteLock};
 use crate::domain::{Actor, CustomerId, SmsMessageId, SmsStatus, StaffUserId, now};
 
@@ -98,37 +99,6 @@ impl TwilioConfig {
         retry_after
             .unwrap_or_else(|| self.retry_base.saturating_mul(2u32.saturating_pow(attempt)))
             .min(MAX_RETRY_DELAY)
-    }
-}
-
-/// A message in the outbox, as tools and the API show it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SmsMessage {
-    pub id: SmsMessageId,
-    pub customer_id: Option<CustomerId>,
-    pub to_number: String,
-    pub body: String,
-    pub status: SmsStatus,
-    pub provider_id: Option<String>,
-    pub error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<SmsMessageRecord> for SmsMessage {
-    fn from(r: SmsMessageRecord) -> Self {
-        SmsMessage {
-            id: r.id,
-            customer_id: r.customer_id,
-            to_number: r.to_number,
-            body: r.body,
-            status: r.status,
-            provider_id: r.provider_id,
-            error: r.error,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
     }
 }
 
@@ -348,8 +318,7 @@ impl SmsService {
 
     /// A message from the outbox.
     pub async fn get(&self, id: SmsMessageId) -> Result<Option<SmsMessage>, SmsError> {
-        let record = db::sms::find_by_id(&mut self.db.conn().await?, id).await?;
-        Ok(record.map(SmsMessage::from))
+        Ok(db::sms::find_by_id(&mut self.db.conn().await?, id).await?)
     }
 
     /// Texts `body` to the customer's phone on behalf of `actor`, within the rate limits.
@@ -409,6 +378,7 @@ impl SmsService {
             status,
             provider_id: None,
             error: None,
+            created_by: new.created_by,
             created_at,
             updated_at: created_at,
         };

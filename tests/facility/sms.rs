@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use aim::db::facility::{NewCustomer, insert_customer};
-use aim::db::sms::{NewSmsMessage, SmsMessageRecord};
+use aim::db::sms::NewSmsMessage;
 use aim::db::staff::StaffUserRecord;
 use aim::domain::{Actor, CustomerId, Role, SmsMessageId, SmsStatus, StaffUserId, now};
 use aim::facility::sms::{
@@ -62,7 +62,7 @@ fn via(t: &TestDb, fake: &FakeTwilio) -> SmsService {
     SmsService::new(t.db.clone(), Some(fake.config()), SmsLimits::default())
 }
 
-async fn row(t: &TestDb, id: SmsMessageId) -> SmsMessageRecord {
+async fn row(t: &TestDb, id: SmsMessageId) -> SmsMessage {
     aim::db::sms::find_by_id(&mut t.db.conn().await.unwrap(), id)
         .await
         .unwrap()
@@ -120,7 +120,7 @@ both_backends! {
         assert_eq!(sent.error, None);
         let stored = row(&t, sent.id).await;
         assert_eq!(stored.created_by, Some(actor.staff_user_id));
-        assert_eq!(SmsMessage::from(stored), sent);
+        assert_eq!(stored, sent);
 
         let requests = fake.requests();
         assert_eq!(requests.len(), 1);
@@ -276,7 +276,7 @@ both_backends! {
         assert_eq!(recorded.status, SmsStatus::DryRun);
         assert_eq!(recorded.provider_id, None);
         assert_eq!(recorded.to_number, "+15550142387");
-        assert_eq!(SmsMessage::from(row(&t, recorded.id).await), recorded);
+        assert_eq!(row(&t, recorded.id).await, recorded);
         assert_eq!(sms.get(recorded.id).await.unwrap(), Some(recorded));
         let json = serde_json::to_value(sms.get(SmsMessageId::new()).await.unwrap()).unwrap();
         assert!(json.is_null());
