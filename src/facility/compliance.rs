@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use super::bookings::{CustomerRef, group_stays};
+use super::bookings::{BookingView, CustomerRef, group_stays};
 use super::clock;
 use super::{Facility, FacilityError, FacilityResult};
 use crate::db;
@@ -66,6 +66,16 @@ impl Facility {
         as_of: NaiveDate,
         days_ahead: u32,
     ) -> FacilityResult<ComplianceReport> {
+        Ok(self.compliance_and_stays(as_of, days_ahead).await?.0)
+    }
+
+    /// The compliance report and the bookings of its window (`as_of` to `as_of + days_ahead`),
+    /// for callers that need both.
+    pub(crate) async fn compliance_and_stays(
+        &self,
+        as_of: NaiveDate,
+        days_ahead: u32,
+    ) -> FacilityResult<(ComplianceReport, Vec<BookingView>)> {
         if days_ahead > MAX_DAYS_AHEAD {
             return Err(FacilityError::InvalidInput {
                 field: "days_ahead",
@@ -131,10 +141,11 @@ impl Facility {
                 ))
                 .then_with(|| a.dog_name.cmp(&b.dog_name))
         });
-        Ok(ComplianceReport {
+        let report = ComplianceReport {
             as_of,
             days_ahead,
             flags,
-        })
+        };
+        Ok((report, stays))
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::bookings::{BookingView, CustomerRef, DogRef, dogs_per_day, group_stays, percent};
+use super::bookings::{BookingView, CustomerRef, DogRef, dogs_per_day, percent};
 use super::clock::{self, ClockTime};
 use super::compliance::ComplianceFlag;
 use super::staffing::{HourStaffing, hourly_staffing};
@@ -120,11 +120,12 @@ impl Facility {
         let tz = self.timezone();
         let date = clock::local_date(tz, at);
         let local_time = ClockTime::of(at.with_timezone(&tz).time());
-        let (from, to) = clock::day_bounds(tz, date);
-        let rows = db::bookings::stays_between(&mut self.db().conn().await?, from, to).await?;
-        let bookings = group_stays(tz, rows);
+        // The compliance window starts today: its bookings include the day's.
+        let (compliance, week) = self
+            .compliance_and_stays(date, COMPLIANCE_WARNING_DAYS)
+            .await?;
+        let bookings: Vec<BookingView> = week.into_iter().filter(|b| b.occupies(date)).collect();
         let shifts = self.shifts_on(date).await?;
-        let compliance = self.compliance(date, COMPLIANCE_WARNING_DAYS).await?;
 
         let booked = dogs_per_day(&bookings, date, date)
             .remove(&date)
