@@ -13,6 +13,7 @@ pub mod db;
 pub mod domain;
 pub mod facility;
 pub mod http;
+pub mod llm;
 pub mod telemetry;
 
 pub use app::{
