@@ -86,6 +86,8 @@ id_type!(/// An AIM message's id.
     MessageId);
 id_type!(/// An AIM alert's id.
     AlertId);
+id_type!(/// A pending action's id: a write AIM proposed for staff to confirm.
+    ActionId);
 
 /// Who is acting: the signed-in staff user on whose behalf a service runs. Services that
 /// depend on the role (revenue) or record the author (bookings, SMS) take it.
@@ -266,6 +268,20 @@ text_enum!(/// Whether a conversation is still in use.
 
 text_enum!(/// Who wrote an AIM message: the staff user or the assistant.
     MessageRole as "message role" { User = "user", Assistant = "assistant" });
+
+text_enum!(/// The write tools whose calls can wait for staff confirmation.
+    ActionTool as "action tool" { CreateBooking = "create_booking", SendSmsToCustomer = "send_sms_to_customer" });
+
+text_enum!(/// Where a proposed write stands: `pending` until the owner confirms (`confirmed` while it
+/// runs, then `executed` or `failed`), cancels it, or it expires.
+ActionStatus as "action status" {
+    Pending = "pending",
+    Confirmed = "confirmed",
+    Cancelled = "cancelled",
+    Executed = "executed",
+    Failed = "failed",
+    Expired = "expired",
+});
 
 text_enum!(/// What an alert is about.
 AlertType as "alert type" {

@@ -1,0 +1,302 @@
+//! AIM's chat records: conversations, their messages with token usage, and pending actions.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
+
+use super::{AsConn, DbResult, on_conn};
+use crate::domain::*;
+
+/// Tokens spent by model calls, as stored (non-negative, fits `BIGINT`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenCounts {
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub cache_write_tokens: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct ConversationRow {
+    pub id: ConversationId,
+    pub staff_user_id: StaffUserId,
+    pub title: Option<String>,
+    pub status: ConversationStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    pub tokens: TokenCounts,
+}
+
+/// The columns of a row, in the order its struct reads them.
+macro_rules! conversation_columns {
+    () => {
+        "id, staff_user_id, title, status, created_at, updated_at, \
+     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens"
+    };
+}
+
+pub async fn insert_conversation(
+    c: &mut impl AsConn,
+    id: ConversationId,
+    staff_user_id: StaffUserId,
+    title: Option<&str>,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    const SQL: &str = "INSERT INTO aim_conversations (id, staff_user_id, title, status, created_at, updated_at) \
+                       VALUES ($1, $2, $3, 'active', $4, $4)";
+    on_conn!(c, |conn| sqlx::query(SQL)
+        .bind(id)
+        .bind(staff_user_id)
+        .bind(title)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn find_conversation(
+    c: &mut impl AsConn,
+    id: ConversationId,
+) -> DbResult<Option<ConversationRow>> {
+    const SQL: &str = concat!("SELECT ", conversation_columns!(), " FROM aim_conversations WHERE id = $1");
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?)
+}
+
+/// Marks the conversation as used at `now` and adds `tokens` to its totals.
+pub async fn touch_conversation(
+    c: &mut impl AsConn,
+    id: ConversationId,
+    now: DateTime<Utc>,
+    tokens: TokenCounts,
+) -> DbResult<()> {
+    const SQL: &str = "UPDATE aim_conversations SET updated_at = $2, \
+                       input_tokens = input_tokens + $3, output_tokens = output_tokens + $4, \
+                       cache_read_tokens = cache_read_tokens + $5, cache_write_tokens = cache_write_tokens + $6 \
+                       WHERE id = $1";
+    on_conn!(c, |conn| sqlx::query(SQL)
+        .bind(id)
+        .bind(now)
+        .bind(tokens.input_tokens)
+        .bind(tokens.output_tokens)
+        .bind(tokens.cache_read_tokens)
+        .bind(tokens.cache_write_tokens)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub role: MessageRole,
+    pub content: String,
+    pub tool_calls: Option<Json<Value>>,
+    pub model_used: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cache_read_tokens: Option<i64>,
+    pub cache_write_tokens: Option<i64>,
+}
+
+/// The columns of a row, in the order its struct reads them.
+macro_rules! message_columns {
+    () => {
+        "id, conversation_id, role, content, tool_calls, model_used, created_at, \
+     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens"
+    };
+}
+
+/// A message about to be stored; assistant messages carry tool calls, model and usage.
+#[derive(Clone, Debug)]
+pub struct NewMessage<'a> {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub role: MessageRole,
+    pub content: &'a str,
+    pub tool_calls: Option<&'a Value>,
+    pub model_used: Option<&'a str>,
+    pub tokens: Option<TokenCounts>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_message(c: &mut impl AsConn, m: &NewMessage<'_>) -> DbResult<()> {
+    const SQL: &str = "INSERT INTO aim_messages (id, conversation_id, role, content, tool_calls, model_used, created_at, \
+                       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+    let tokens = m.tokens;
+    on_conn!(c, |conn| sqlx::query(SQL)
+        .bind(m.id)
+        .bind(m.conversation_id)
+        .bind(m.role)
+        .bind(m.content)
+        .bind(m.tool_calls.map(Json))
+        .bind(m.model_used)
+        .bind(m.created_at)
+        .bind(tokens.map(|t| t.input_tokens))
+        .bind(tokens.map(|t| t.output_tokens))
+        .bind(tokens.map(|t| t.cache_read_tokens))
+        .bind(tokens.map(|t| t.cache_write_tokens))
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The conversation's newest `limit` messages, newest first.
+pub async fn recent_messages(
+    c: &mut impl AsConn,
+    conversation_id: ConversationId,
+    limit: i64,
+) -> DbResult<Vec<MessageRow>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM aim_messages WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    );
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(conversation_id)
+        .bind(limit)
+        .fetch_all(conn)
+        .await)?)
+}
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct ActionRow {
+    pub id: ActionId,
+    pub conversation_id: ConversationId,
+    pub staff_user_id: StaffUserId,
+    pub tool_use_id: String,
+    pub tool: ActionTool,
+    pub input: Json<Value>,
+    pub summary: String,
+    pub status: ActionStatus,
+    pub result: Option<Json<Value>>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// The columns of a row, in the order its struct reads them.
+macro_rules! action_columns {
+    () => {
+        "id, conversation_id, staff_user_id, tool_use_id, tool, input, summary, status, \
+     result, error, created_at, expires_at, decided_at, completed_at"
+    };
+}
+
+pub async fn insert_action(c: &mut impl AsConn, a: &ActionRow) -> DbResult<()> {
+    const SQL: &str = "INSERT INTO aim_actions (id, conversation_id, staff_user_id, tool_use_id, tool, input, summary, \
+                       status, result, error, created_at, expires_at, decided_at, completed_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+    on_conn!(c, |conn| sqlx::query(SQL)
+        .bind(a.id)
+        .bind(a.conversation_id)
+        .bind(a.staff_user_id)
+        .bind(&a.tool_use_id)
+        .bind(a.tool)
+        .bind(&a.input)
+        .bind(&a.summary)
+        .bind(a.status)
+        .bind(&a.result)
+        .bind(&a.error)
+        .bind(a.created_at)
+        .bind(a.expires_at)
+        .bind(a.decided_at)
+        .bind(a.completed_at)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn find_action(c: &mut impl AsConn, id: ActionId) -> DbResult<Option<ActionRow>> {
+    const SQL: &str = concat!("SELECT ", action_columns!(), " FROM aim_actions WHERE id = $1");
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?)
+}
+
+/// The conversation's newest `limit` actions, newest first.
+pub async fn actions_of_conversation(
+    c: &mut impl AsConn,
+    conversation_id: ConversationId,
+    limit: i64,
+) -> DbResult<Vec<ActionRow>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        action_columns!(),
+        " FROM aim_actions WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    );
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(conversation_id)
+        .bind(limit)
+        .fetch_all(conn)
+        .await)?)
+}
+
+/// Marks a pending action whose time is up as expired; returns whether it was.
+pub async fn expire_action(c: &mut impl AsConn, id: ActionId, now: DateTime<Utc>) -> DbResult<bool> {
+    const SQL: &str = "UPDATE aim_actions SET status = 'expired', decided_at = expires_at \
+                       WHERE id = $1 AND status = 'pending' AND expires_at <= $2";
+    let n = on_conn!(c, |conn| sqlx::query(SQL)
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Moves a pending, unexpired action to `to` (confirmed or cancelled) at `now`. Returns
+/// whether this call made the move: of two racing callers, exactly one does.
+pub async fn decide_action(
+    c: &mut impl AsConn,
+    id: ActionId,
+    to: ActionStatus,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    const SQL: &str = "UPDATE aim_actions SET status = $2, decided_at = $3 \
+                       WHERE id = $1 AND status = 'pending' AND expires_at > $3";
+    let n = on_conn!(c, |conn| sqlx::query(SQL)
+        .bind(id)
+        .bind(to)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Records how a confirmed action ended: `executed` with its result or `failed` with why.
+pub async fn complete_action(
+    c: &mut impl AsConn,
+    id: ActionId,
+    status: ActionStatus,
+    result: Option<&Value>,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    const SQL: &str = "UPDATE aim_actions SET status = $2, result = $3, error = $4, completed_at = $5 \
+                       WHERE id = $1 AND status = 'confirmed'";
+    on_conn!(c, |conn| sqlx::query(SQL)
+        .bind(id)
+        .bind(status)
+        .bind(result.map(Json))
+        .bind(error)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
