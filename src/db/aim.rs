@@ -60,7 +60,11 @@ pub async fn find_conversation(
     c: &mut impl AsConn,
     id: ConversationId,
 ) -> DbResult<Option<ConversationRow>> {
-    const SQL: &str = concat!("SELECT ", conversation_columns!(), " FROM aim_conversations WHERE id = $1");
+    const SQL: &str = concat!(
+        "SELECT ",
+        conversation_columns!(),
+        " FROM aim_conversations WHERE id = $1"
+    );
     Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
         .bind(id)
         .fetch_optional(conn)
@@ -220,7 +224,11 @@ pub async fn insert_action(c: &mut impl AsConn, a: &ActionRow) -> DbResult<()> {
 }
 
 pub async fn find_action(c: &mut impl AsConn, id: ActionId) -> DbResult<Option<ActionRow>> {
-    const SQL: &str = concat!("SELECT ", action_columns!(), " FROM aim_actions WHERE id = $1");
+    const SQL: &str = concat!(
+        "SELECT ",
+        action_columns!(),
+        " FROM aim_actions WHERE id = $1"
+    );
     Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
         .bind(id)
         .fetch_optional(conn)
@@ -246,7 +254,11 @@ pub async fn actions_of_conversation(
 }
 
 /// Marks a pending action whose time is up as expired; returns whether it was.
-pub async fn expire_action(c: &mut impl AsConn, id: ActionId, now: DateTime<Utc>) -> DbResult<bool> {
+pub async fn expire_action(
+    c: &mut impl AsConn,
+    id: ActionId,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
     const SQL: &str = "UPDATE aim_actions SET status = 'expired', decided_at = expires_at \
                        WHERE id = $1 AND status = 'pending' AND expires_at <= $2";
     let n = on_conn!(c, |conn| sqlx::query(SQL)

@@ -312,6 +312,7 @@ pub const TABLES: &[&str] = &[
     "aim_conversations",
     "aim_messages",
     "aim_alerts",
+    "aim_actions",
 ];
 
 /// Row count of every table in [`TABLES`], for diagnostics and the seed's idempotency check.

@@ -181,6 +181,13 @@ pub struct CreatedBookings {
     pub price_cents: i64,
 }
 
+/// Whether a booking is written or only checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Write {
+    Commit,
+    RollBack,
+}
+
 /// The validated shape of a request: which spans to write.
 struct Plan {
     spans: Vec<(DateTime<Utc>, DateTime<Utc>)>,
@@ -309,6 +316,27 @@ impl Facility {
         req: &BookingRequest,
         now: DateTime<Utc>,
     ) -> FacilityResult<CreatedBookings> {
+        self.book(actor, req, now, Write::Commit).await
+    }
+
+    /// Runs every check of [`Facility::create_booking`] and returns what it would book,
+    /// writing nothing: how AIM validates a booking it proposes for staff to confirm.
+    pub async fn check_booking(
+        &self,
+        actor: &Actor,
+        req: &BookingRequest,
+        now: DateTime<Utc>,
+    ) -> FacilityResult<CreatedBookings> {
+        self.book(actor, req, now, Write::RollBack).await
+    }
+
+    async fn book(
+        &self,
+        actor: &Actor,
+        req: &BookingRequest,
+        now: DateTime<Utc>,
+        write: Write,
+    ) -> FacilityResult<CreatedBookings> {
         let tz = self.timezone();
         let plan = plan(tz, req, self.today(now))?;
 
@@ -415,6 +443,15 @@ impl Facility {
                 created_at: now,
             });
         }
+        let price_cents = service.price_cents * plan.units * req.dog_ids.len() as i64;
+        if write == Write::RollBack {
+            // Dropping the transaction rolls the inserts back.
+            drop(tx);
+            return Ok(CreatedBookings {
+                bookings: created,
+                price_cents,
+            });
+        }
         tx.commit().await?;
         tracing::info!(
             customer = %customer.id,
@@ -427,7 +464,7 @@ impl Facility {
         );
         Ok(CreatedBookings {
             bookings: created,
-            price_cents: service.price_cents * plan.units * req.dog_ids.len() as i64,
+            price_cents,
         })
     }
 }

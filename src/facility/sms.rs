@@ -274,6 +274,18 @@ fn masked(number: &str) -> String {
         .collect()
 }
 
+/// A message that passed [`SmsService::check`]: who it goes to and what it says.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsPreview {
+    pub customer_id: CustomerId,
+    pub customer_name: String,
+    /// E.164.
+    pub to_number: String,
+    /// The message, trimmed.
+    pub body: String,
+}
+
 /// The configured Twilio account with its HTTP client.
 struct Twilio {
     config: TwilioConfig,
@@ -321,6 +333,30 @@ impl SmsService {
         Ok(db::sms::find_by_id(&mut self.db.conn().await?, id).await?)
     }
 
+    /// Checks that `body` can be texted to the customer (a valid message, a known customer
+    /// with a usable phone) and says where it would go, sending and recording nothing.
+    pub async fn check(&self, customer_id: CustomerId, body: &str) -> Result<SmsPreview, SmsError> {
+        let body = validate_body(body)?;
+        let recipient = db::sms::recipient(&mut self.db.conn().await?, customer_id)
+            .await?
+            .ok_or(SmsError::UnknownCustomer(customer_id))?;
+        let customer_name = format!("{} {}", recipient.first_name, recipient.last_name);
+        let phone = recipient
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| SmsError::NoPhone {
+                customer_name: customer_name.clone(),
+            })?;
+        Ok(SmsPreview {
+            customer_id,
+            customer_name,
+            to_number: normalize_phone(phone)?,
+            body: body.to_owned(),
+        })
+    }
+
     /// Texts `body` to the customer's phone on behalf of `actor`, within the rate limits.
     ///
     /// The message is recorded first (`queued`, or `dry_run` without Twilio), then sent; the
@@ -334,19 +370,10 @@ impl SmsService {
         customer_id: CustomerId,
         body: &str,
     ) -> Result<SmsMessage, SmsError> {
-        let body = validate_body(body)?;
-        let recipient = db::sms::recipient(&mut self.db.conn().await?, customer_id)
-            .await?
-            .ok_or(SmsError::UnknownCustomer(customer_id))?;
-        let phone = recipient
-            .phone
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| SmsError::NoPhone {
-                customer_name: format!("{} {}", recipient.first_name, recipient.last_name),
-            })?;
-        let to_number = normalize_phone(phone)?;
+        let SmsPreview {
+            to_number, body, ..
+        } = self.check(customer_id, body).await?;
+        let body = body.as_str();
 
         let status = if self.is_dry_run() {
             SmsStatus::DryRun
