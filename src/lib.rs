@@ -4,6 +4,7 @@
 //!
 //! Layers depend one way: `api` → `auth`/`facility` → `db`, with `domain` and `config` shared.
 
+pub mod aim;
 pub mod api;
 mod app;
 pub mod auth;
