@@ -1,4 +1,153 @@
 //! AIM itself: the tools it offers the model, its system prompt, pending actions that staff
 //! confirm, and the chat orchestrator that ties them together.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Config, WriteTools};
+use crate::db::DbError;
+use crate::domain::ActionStatus;
+use crate::facility::{Facility, FacilityError};
+use crate::llm::{LlmError, Provider};
+
+pub mod actions;
+pub mod chat;
+pub mod prompt;
 pub mod tools;
+
+/// Limits of a chat turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChatSettings {
+    /// `confirm`: write tools propose actions; `auto`: they act at once.
+    pub writes: WriteTools,
+    /// Model rounds that may call tools; one more, without tools, forces an answer.
+    pub max_rounds: u32,
+    /// Most earlier messages sent as history.
+    pub history_messages: i64,
+    /// Most characters of history sent (oldest turns are dropped first).
+    pub history_chars: usize,
+    /// Longest staff message accepted, in characters.
+    pub max_message_chars: usize,
+    /// Most tokens the model may write per call.
+    pub max_tokens: u32,
+    /// How long a proposed action waits for confirmation.
+    pub action_ttl: Duration,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        ChatSettings {
+            writes: WriteTools::Confirm,
+            max_rounds: 5,
+            history_messages: 20,
+            history_chars: 60_000,
+            max_message_chars: 4_000,
+            max_tokens: 2_048,
+            action_ttl: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+impl ChatSettings {
+    pub fn from_config(config: &Config) -> ChatSettings {
+        ChatSettings {
+            writes: config.write_tools,
+            ..ChatSettings::default()
+        }
+    }
+}
+
+/// The assistant: chat turns and the actions they propose.
+#[derive(Clone)]
+pub struct Aim {
+    facility: Facility,
+    provider: Arc<dyn Provider>,
+    settings: ChatSettings,
+}
+
+impl Aim {
+    pub fn new(facility: Facility, provider: Arc<dyn Provider>, settings: ChatSettings) -> Aim {
+        Aim {
+            facility,
+            provider,
+            settings,
+        }
+    }
+
+    pub fn facility(&self) -> &Facility {
+        &self.facility
+    }
+
+    pub fn settings(&self) -> ChatSettings {
+        self.settings
+    }
+
+    /// The model id reported when a response does not name one.
+    pub fn model(&self) -> &str {
+        self.provider.model()
+    }
+}
+
+/// Why a chat or action request failed. Tool failures are not here: they go back to the model.
+#[derive(Debug, thiserror::Error)]
+pub enum AimError {
+    #[error("{field}: {message}")]
+    InvalidInput {
+        field: &'static str,
+        message: String,
+    },
+    /// Missing, archived, or another staff user's: the same answer, so nothing is revealed.
+    #[error("no conversation with id {0}")]
+    ConversationNotFound(String),
+    /// Missing or another staff user's.
+    #[error("no action with id {0}")]
+    ActionNotFound(String),
+    #[error("the action is {status} and can no longer be {wanted}")]
+    ActionNotPending {
+        status: ActionStatus,
+        wanted: &'static str,
+    },
+    /// The model failed after its retries; the staff message is on record.
+    #[error("{}", .0.user_message())]
+    Model(#[from] LlmError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<FacilityError> for AimError {
+    fn from(err: FacilityError) -> Self {
+        match err {
+            FacilityError::Db(err) => AimError::Db(err),
+            FacilityError::InvalidInput { field, message } => {
+                AimError::InvalidInput { field, message }
+            }
+            other => AimError::InvalidInput {
+                field: other.field().unwrap_or("input"),
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl AimError {
+    /// A stable, machine-readable name of the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AimError::InvalidInput { .. } => "invalid_input",
+            AimError::ConversationNotFound(_) | AimError::ActionNotFound(_) => "not_found",
+            AimError::ActionNotPending { .. } => "action_not_pending",
+            AimError::Model(err) => err.code(),
+            AimError::Db(_) => "internal",
+        }
+    }
+
+    /// The input field at fault, when one is.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            AimError::InvalidInput { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+pub type AimResult<T> = Result<T, AimError>;

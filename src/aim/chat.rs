@@ -1,0 +1,552 @@
+//! The chat orchestrator: one staff message in, one assistant answer out, with the model calling
+//! tools in between.
+//!
+//! 1. The staff message is stored first, in its own transaction, so a failed turn still leaves
+//!    the question on record.
+//! 2. The context (facility snapshot, recent actions) and the history are loaded.
+//! 3. The model is called with the tools; every tool it asks for is run and all results go back
+//!    in one message; at most `max_rounds` rounds, then one call without tools forces an answer.
+//! 4. The answer, its tool calls, the model and the token usage are stored in one transaction
+//!    with the actions proposed in the turn. If the model fails, nothing of the turn but the
+//!    staff message is written.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use futures::future::join_all;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::actions::ActionView;
+use super::tools::{self, ProposedAction, ToolContext};
+use super::{Aim, AimError, AimResult, prompt};
+use crate::db::{
+    self, AsConn,
+    aim::{ActionRow, ConversationRow, MessageRow, NewMessage, TokenCounts},
+};
+use crate::domain::{
+    self, ActionStatus, Actor, ConversationId, ConversationStatus, MessageId, MessageRole,
+};
+use crate::llm::{
+    ChatRole, ContentBlock, Message, Request, Response, StopReason, ToolChoice, Usage, join_text,
+};
+
+/// Largest tool output kept with the stored message, in characters of JSON.
+pub const STORED_OUTPUT_CHARS: usize = 4_000;
+/// Earlier turns whose tool calls are replayed to the model (older ones as text only).
+const TURNS_WITH_TOOLS: usize = 3;
+/// Longest conversation title, in characters.
+const TITLE_CHARS: usize = 60;
+/// Actions of the conversation shown in the context.
+const CONTEXT_ACTIONS: i64 = 5;
+
+/// What a turn returns.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatOutput {
+    pub response_text: String,
+    pub conversation_id: ConversationId,
+    /// Tool names in call order.
+    pub tools_used: Vec<String>,
+    pub model_used: String,
+    /// Actions proposed in this turn, waiting for confirmation.
+    pub pending_actions: Vec<ActionView>,
+    pub message_id: MessageId,
+    pub usage: Usage,
+}
+
+/// A tool call as stored with the assistant message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolCallRecord {
+    pub id: String,
+    pub name: String,
+    pub input: Value,
+    /// The result (or error) the model saw, cut to [`STORED_OUTPUT_CHARS`].
+    pub output: Value,
+    pub is_error: bool,
+    pub duration_ms: u64,
+    /// The model round that asked for it, from 1.
+    pub round: u32,
+}
+
+impl Aim {
+    /// Answers `message` from `actor` in a new conversation or in `conversation_id`, which
+    /// must be the actor's and active.
+    pub async fn chat(
+        &self,
+        actor: &Actor,
+        message: &str,
+        conversation_id: Option<ConversationId>,
+    ) -> AimResult<ChatOutput> {
+        let message = self.check_message(message)?;
+        let conversation = self
+            .record_question(actor, message, conversation_id)
+            .await?;
+        let conversation_id = conversation.id;
+
+        let now = domain::now();
+        let facility = self.facility();
+        let mut conn = facility.db().conn().await?;
+        let history =
+            db::aim::recent_messages(&mut conn, conversation_id, self.settings().history_messages)
+                .await?;
+        let recent_actions =
+            db::aim::actions_of_conversation(&mut conn, conversation_id, CONTEXT_ACTIONS).await?;
+        drop(conn);
+        let summary = facility.today_summary(actor, now).await?;
+        let system = prompt::system_prompt(
+            actor,
+            &summary,
+            &recent_actions,
+            facility.timezone().name(),
+            now,
+        );
+
+        let mut messages = history_messages(history, self.settings().history_chars);
+        let turn = self.run_tools_loop(actor, system, &mut messages).await?;
+        self.record_answer(actor, conversation, turn).await
+    }
+
+    fn check_message<'m>(&self, message: &'m str) -> AimResult<&'m str> {
+        let message = message.trim();
+        if message.is_empty() {
+            return Err(AimError::InvalidInput {
+                field: "message",
+                message: "write a message".to_owned(),
+            });
+        }
+        let max = self.settings().max_message_chars;
+        let chars = message.chars().count();
+        if chars > max {
+            return Err(AimError::InvalidInput {
+                field: "message",
+                message: format!("the message has {chars} characters; at most {max} are allowed"),
+            });
+        }
+        Ok(message)
+    }
+
+    /// Finds (or starts) the conversation and stores the staff message in one transaction.
+    async fn record_question(
+        &self,
+        actor: &Actor,
+        message: &str,
+        conversation_id: Option<ConversationId>,
+    ) -> AimResult<ConversationRow> {
+        let now = domain::now();
+        let mut tx = self.facility().db().begin().await?;
+        let conversation = match conversation_id {
+            Some(id) => owned_conversation(&mut tx, actor, id, true).await?,
+            None => {
+                let id = ConversationId::new();
+                let title = title_of(message);
+                db::aim::insert_conversation(&mut tx, id, actor.staff_user_id, Some(&title), now)
+                    .await?;
+                db::aim::find_conversation(&mut tx, id)
+                    .await?
+                    .ok_or_else(|| AimError::ConversationNotFound(id.to_string()))?
+            }
+        };
+        db::aim::insert_message(
+            &mut tx,
+            &NewMessage {
+                id: MessageId::new(),
+                conversation_id: conversation.id,
+                role: MessageRole::User,
+                content: message,
+                tool_calls: None,
+                model_used: None,
+                tokens: None,
+                created_at: now,
+            },
+        )
+        .await?;
+        db::aim::touch_conversation(&mut tx, conversation.id, now, TokenCounts::default()).await?;
+        tx.commit().await?;
+        Ok(conversation)
+    }
+
+    /// Calls the model until it answers without tools, running the tools it asks for.
+    async fn run_tools_loop(
+        &self,
+        actor: &Actor,
+        system: crate::llm::SystemPrompt,
+        messages: &mut Vec<Message>,
+    ) -> AimResult<Turn> {
+        let settings = self.settings();
+        let mut turn = Turn::default();
+        for round in 1..=settings.max_rounds + 1 {
+            let last_round = round > settings.max_rounds;
+            let request = Request {
+                system: system.clone(),
+                messages: messages.clone(),
+                tools: tools::definitions(),
+                tool_choice: if last_round {
+                    ToolChoice::None
+                } else {
+                    ToolChoice::Auto
+                },
+                max_tokens: settings.max_tokens,
+            };
+            let response = self.provider.complete(&request).await?;
+            turn.usage += response.usage;
+            turn.model = Some(response.model.clone());
+            let uses: Vec<(String, String, Value)> = response
+                .tool_uses()
+                .map(|(id, name, input)| (id.to_owned(), name.to_owned(), input.clone()))
+                .collect();
+            if uses.is_empty() || last_round {
+                turn.text = answer_text(&response, last_round);
+                return Ok(turn);
+            }
+            messages.push(Message {
+                role: ChatRole::Assistant,
+                content: response.content,
+            });
+            let results = self.run_tools(actor, round, uses, &mut turn).await;
+            messages.push(Message {
+                role: ChatRole::User,
+                content: results,
+            });
+        }
+        unreachable!("the last round always answers")
+    }
+
+    /// Runs one round's tool calls concurrently; results come back in the order asked.
+    async fn run_tools(
+        &self,
+        actor: &Actor,
+        round: u32,
+        uses: Vec<(String, String, Value)>,
+        turn: &mut Turn,
+    ) -> Vec<ContentBlock> {
+        let ctx = ToolContext {
+            facility: self.facility(),
+            actor: *actor,
+            now: domain::now(),
+            writes: self.settings().writes,
+        };
+        let outcomes = join_all(uses.iter().map(|(_, name, input)| async move {
+            let started = Instant::now();
+            let outcome = tools::execute(ctx, name, input).await;
+            (outcome, started.elapsed())
+        }))
+        .await;
+        let mut results = Vec::with_capacity(uses.len());
+        for ((id, name, input), (outcome, elapsed)) in uses.into_iter().zip(outcomes) {
+            tracing::debug!(tool = %name, is_error = outcome.is_error, ms = elapsed.as_millis() as u64, "tool ran");
+            results.push(ContentBlock::ToolResult {
+                tool_use_id: id.clone(),
+                content: outcome.content.to_string(),
+                is_error: outcome.is_error,
+            });
+            turn.calls.push(ToolCallRecord {
+                id,
+                name,
+                input,
+                output: tools::fit(outcome.content, STORED_OUTPUT_CHARS),
+                is_error: outcome.is_error,
+                duration_ms: elapsed.as_millis() as u64,
+                round,
+            });
+            turn.proposed.extend(outcome.proposed);
+        }
+        results
+    }
+
+    /// Stores the answer with its tool calls, usage and proposed actions in one transaction.
+    async fn record_answer(
+        &self,
+        actor: &Actor,
+        conversation: ConversationRow,
+        turn: Turn,
+    ) -> AimResult<ChatOutput> {
+        let now = domain::now();
+        let model_used = turn
+            .model
+            .clone()
+            .unwrap_or_else(|| self.model().to_owned());
+        let tokens = token_counts(turn.usage);
+        let tool_calls = (!turn.calls.is_empty())
+            .then(|| serde_json::to_value(&turn.calls).expect("tool calls serialize"));
+        let message_id = MessageId::new();
+        let expires_at = now
+            + ChronoDuration::from_std(self.settings().action_ttl)
+                .unwrap_or(ChronoDuration::minutes(30));
+        let actions: Vec<ActionRow> = turn
+            .proposed
+            .iter()
+            .map(|p| action_row(p, &conversation, &turn.calls, now, expires_at))
+            .collect();
+
+        let mut tx = self.facility().db().begin().await?;
+        db::aim::insert_message(
+            &mut tx,
+            &NewMessage {
+                id: message_id,
+                conversation_id: conversation.id,
+                role: MessageRole::Assistant,
+                content: &turn.text,
+                tool_calls: tool_calls.as_ref(),
+                model_used: Some(&model_used),
+                tokens: Some(tokens),
+                created_at: now,
+            },
+        )
+        .await?;
+        for action in &actions {
+            db::aim::insert_action(&mut tx, action).await?;
+        }
+        db::aim::touch_conversation(&mut tx, conversation.id, now, tokens).await?;
+        tx.commit().await?;
+
+        tracing::info!(
+            conversation_id = %conversation.id,
+            staff_user_id = %actor.staff_user_id,
+            tools = turn.calls.len(),
+            proposed = actions.len(),
+            input_tokens = tokens.input_tokens,
+            output_tokens = tokens.output_tokens,
+            model = %model_used,
+            "chat turn answered"
+        );
+        Ok(ChatOutput {
+            response_text: turn.text,
+            conversation_id: conversation.id,
+            tools_used: turn.calls.iter().map(|c| c.name.clone()).collect(),
+            model_used,
+            pending_actions: actions
+                .into_iter()
+                .map(|row| ActionView::of(row, now))
+                .collect(),
+            message_id,
+            usage: turn.usage,
+        })
+    }
+}
+
+/// The conversation if it is `actor`'s (and active, when `active_only`); any other case is the
+/// same not-found, so another staff user's conversation is not revealed.
+pub(super) async fn owned_conversation(
+    c: &mut impl AsConn,
+    actor: &Actor,
+    id: ConversationId,
+    active_only: bool,
+) -> AimResult<ConversationRow> {
+    match db::aim::find_conversation(c, id).await? {
+        Some(row)
+            if row.staff_user_id == actor.staff_user_id
+                && (!active_only || row.status == ConversationStatus::Active) =>
+        {
+            Ok(row)
+        }
+        _ => Err(AimError::ConversationNotFound(id.to_string())),
+    }
+}
+
+/// What a turn produced before it is stored.
+#[derive(Default)]
+struct Turn {
+    text: String,
+    model: Option<String>,
+    usage: Usage,
+    calls: Vec<ToolCallRecord>,
+    proposed: Vec<ProposedAction>,
+}
+
+fn action_row(
+    p: &ProposedAction,
+    conversation: &ConversationRow,
+    calls: &[ToolCallRecord],
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> ActionRow {
+    let tool_use_id = calls
+        .iter()
+        .find(|c| c.output.get("actionId") == Some(&json!(p.id)))
+        .map(|c| c.id.clone())
+        .unwrap_or_default();
+    ActionRow {
+        id: p.id,
+        conversation_id: conversation.id,
+        staff_user_id: conversation.staff_user_id,
+        tool_use_id,
+        tool: p.tool,
+        input: sqlx::types::Json(p.input.clone()),
+        summary: p.summary.clone(),
+        status: ActionStatus::Pending,
+        result: None,
+        error: None,
+        created_at: now,
+        expires_at,
+        decided_at: None,
+        completed_at: None,
+    }
+}
+
+fn token_counts(usage: Usage) -> TokenCounts {
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    TokenCounts {
+        input_tokens: n(usage.input_tokens),
+        output_tokens: n(usage.output_tokens),
+        cache_read_tokens: n(usage.cache_read_input_tokens),
+        cache_write_tokens: n(usage.cache_creation_input_tokens),
+    }
+}
+
+/// The model's text, or a plain explanation when it gave none.
+fn answer_text(response: &Response, forced: bool) -> String {
+    let text = join_text(&response.content);
+    if !text.is_empty() {
+        return text;
+    }
+    match &response.stop_reason {
+        StopReason::Refusal => "I can't help with that request.".to_owned(),
+        StopReason::MaxTokens => {
+            "My answer ran too long and was cut off. Could you ask for less at once?".to_owned()
+        }
+        _ if forced => "I couldn't finish that within the steps I'm allowed for one message. \
+                        Could you narrow the question down?"
+            .to_owned(),
+        _ => "I have no answer to that. Could you rephrase it?".to_owned(),
+    }
+}
+
+/// The first message, on one line and at most [`TITLE_CHARS`] characters, cut at a word.
+fn title_of(message: &str) -> String {
+    let line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= TITLE_CHARS {
+        return line;
+    }
+    let cut: String = line.chars().take(TITLE_CHARS - 1).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > TITLE_CHARS / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end())
+}
+
+/// The stored messages (newest first) as the model's history: oldest first, the most recent
+/// turns with their tool calls replayed, bounded by `max_chars`, starting with a staff message
+/// and alternating roles.
+fn history_messages(mut rows: Vec<MessageRow>, max_chars: usize) -> Vec<Message> {
+    rows.reverse();
+    let with_tools_from = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.role == MessageRole::Assistant)
+        .map(|(i, _)| i)
+        .rev()
+        .nth(TURNS_WITH_TOOLS - 1)
+        .unwrap_or(0);
+
+    // Each stored message becomes one or more model messages; keep them grouped so that a
+    // turn's tool rounds are dropped together.
+    let mut groups: Vec<Vec<Message>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| match row.role {
+            MessageRole::User => vec![Message::user_text(&row.content)],
+            MessageRole::Assistant => assistant_messages(row, i >= with_tools_from),
+        })
+        .collect();
+
+    // Drop the oldest groups until the history fits; the newest (the question) always stays.
+    let size = |g: &Vec<Message>| serde_json::to_string(g).map_or(0, |s| s.len());
+    let mut total: usize = groups.iter().map(size).sum();
+    let mut first = 0;
+    while total > max_chars && first + 1 < groups.len() {
+        total -= size(&groups[first]);
+        first += 1;
+    }
+    let mut messages: Vec<Message> = groups.drain(first..).flatten().collect();
+    while messages
+        .first()
+        .is_some_and(|m| m.role == ChatRole::Assistant)
+    {
+        messages.remove(0);
+    }
+    merge_same_role(messages)
+}
+
+/// An assistant message as the model saw it: its tool rounds (when `with_tools`) and its text.
+fn assistant_messages(row: &MessageRow, with_tools: bool) -> Vec<Message> {
+    let mut out = Vec::new();
+    let calls: Vec<ToolCallRecord> = row
+        .tool_calls
+        .as_ref()
+        .filter(|_| with_tools)
+        .and_then(|j| serde_json::from_value(j.0.clone()).ok())
+        .unwrap_or_default();
+    let mut rounds: Vec<u32> = calls.iter().map(|c| c.round).collect();
+    rounds.dedup();
+    for round in rounds {
+        let in_round = calls.iter().filter(|c| c.round == round);
+        out.push(Message {
+            role: ChatRole::Assistant,
+            content: in_round
+                .clone()
+                .map(|c| ContentBlock::ToolUse {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    input: c.input.clone(),
+                })
+                .collect(),
+        });
+        out.push(Message {
+            role: ChatRole::User,
+            content: in_round
+                .map(|c| ContentBlock::ToolResult {
+                    tool_use_id: c.id.clone(),
+                    content: c.output.to_string(),
+                    is_error: c.is_error,
+                })
+                .collect(),
+        });
+    }
+    out.push(Message::assistant_text(&row.content));
+    out
+}
+
+/// Joins consecutive messages of one role (a turn that failed leaves two staff messages in a
+/// row), so roles alternate as the providers require.
+fn merge_same_role(messages: Vec<Message>) -> Vec<Message> {
+    let mut out: Vec<Message> = Vec::with_capacity(messages.len());
+    for m in messages {
+        match out.last_mut() {
+            Some(last) if last.role == m.role => last.content.extend(m.content),
+            _ => out.push(m),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_one_short_line() {
+        assert_eq!(
+            title_of("  How's   today\nlooking? "),
+            "How's today looking?"
+        );
+        let long = "Please book Biscuit and Max for daycare every weekday next week and text Mark";
+        let title = title_of(long);
+        assert!(title.chars().count() <= TITLE_CHARS, "{title}");
+        assert!(title.ends_with('…'));
+        assert!(long.starts_with(title.trim_end_matches('…')));
+    }
+
+    #[test]
+    fn consecutive_messages_of_one_role_are_joined() {
+        let merged = merge_same_role(vec![
+            Message::user_text("first"),
+            Message::user_text("second"),
+            Message::assistant_text("answer"),
+        ]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].content.len(), 2);
+    }
+}
