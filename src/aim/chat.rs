@@ -108,6 +108,19 @@ impl Aim {
         self.record_answer(actor, conversation, turn).await
     }
 
+    /// Archives one of `actor`'s conversations: it leaves the active list and takes no more
+    /// messages. Archiving again answers with the archived conversation.
+    pub async fn archive_conversation(
+        &self,
+        actor: &Actor,
+        id: ConversationId,
+    ) -> AimResult<ConversationRow> {
+        let mut conn = self.facility().db().conn().await?;
+        owned_conversation(&mut conn, actor, id, false).await?;
+        db::aim::archive_conversation(&mut conn, id, domain::now()).await?;
+        owned_conversation(&mut conn, actor, id, false).await
+    }
+
     fn check_message<'m>(&self, message: &'m str) -> AimResult<&'m str> {
         let message = message.trim();
         if message.is_empty() {

@@ -71,6 +71,33 @@ pub async fn find_conversation(
         .await)?)
 }
 
+/// A staff user's conversations, most recently used first, optionally of one status and
+/// after a position `(updated_at, id)` of an earlier page.
+pub async fn conversations_of(
+    c: &mut impl AsConn,
+    staff_user_id: StaffUserId,
+    status: Option<ConversationStatus>,
+    after: Option<(DateTime<Utc>, ConversationId)>,
+    limit: i64,
+) -> DbResult<Vec<ConversationRow>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        conversation_columns!(),
+        " FROM aim_conversations WHERE staff_user_id = $1 AND ($2 IS NULL OR status = $2) \
+         AND ($3 IS NULL OR updated_at < $3 OR (updated_at = $3 AND id < $4)) \
+         ORDER BY updated_at DESC, id DESC LIMIT $5"
+    );
+    let (after_at, after_id) = after.unzip();
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(staff_user_id)
+        .bind(status)
+        .bind(after_at)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(conn)
+        .await)?)
+}
+
 /// Marks the conversation as used at `now` and adds `tokens` to its totals.
 pub async fn touch_conversation(
     c: &mut impl AsConn,
@@ -93,6 +120,23 @@ pub async fn touch_conversation(
         .await
         .map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// Marks the conversation archived; returns whether it was active.
+pub async fn archive_conversation(
+    c: &mut impl AsConn,
+    id: ConversationId,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    const SQL: &str = "UPDATE aim_conversations SET status = 'archived', updated_at = $2 \
+                       WHERE id = $1 AND status = 'active'";
+    let n = on_conn!(c, |conn| sqlx::query(SQL)
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
