@@ -6,6 +6,7 @@
 //! as they are; the OpenAI-compatible provider translates them; the offline provider reads them.
 
 pub mod anthropic;
+pub mod models;
 pub mod openai;
 pub mod retry;
 
