@@ -239,7 +239,7 @@ where
 {
     let mut retry = 0u32;
     loop {
-        let (error, status, delay) = match attempt().await {
+        let (error, status, headers) = match attempt().await {
             Ok(value) => return Ok(value),
             Err(Failure::Final(error)) => return Err(error),
             Err(Failure::Transport(error)) => (error, None, None),
@@ -251,18 +251,18 @@ where
                 if !should_retry(status, &headers) {
                     return Err(error);
                 }
-                let delay = policy.delay(retry, Some(&headers));
-                (error, Some(status.as_u16()), Some(delay))
+                (error, Some(status.as_u16()), Some(headers))
             }
         };
         if retry >= policy.max_retries {
             return Err(error);
         }
-        let delay = delay.unwrap_or_else(|| policy.delay(retry, None));
+        let delay = policy.delay(retry, headers.as_ref());
         retry += 1;
         tracing::warn!(
             provider,
             status,
+            // The attempt that failed, counting from 1.
             attempt = retry,
             max_retries = policy.max_retries,
             delay_ms = delay.as_millis() as u64,
