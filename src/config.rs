@@ -78,6 +78,13 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("`{s}` is not a duration like 30s, 5m or 8h: {e}"))
 }
 
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        Duration::ZERO => Err(format!("`{s}` must be longer than zero")),
+        d => Ok(d),
+    }
+}
+
 fn parse_tz(s: &str) -> Result<Tz, String> {
     s.parse::<Tz>()
         .map_err(|_| format!("`{s}` is not an IANA time zone such as America/New_York"))
@@ -158,6 +165,20 @@ pub struct Config {
         global = true
     )]
     pub model: String,
+
+    /// Longest wait for one model request, answer included; each retry waits as long again.
+    /// A stuck provider then fails the turn with a clear message instead of holding it.
+    #[arg(long, env = "AIM_LLM_TIMEOUT", default_value = "60s", value_parser = parse_positive_duration, global = true)]
+    pub llm_timeout: Duration,
+
+    /// Retries of a model request that failed in a passing way (overloaded, rate limited,
+    /// server error, connection lost); other failures are never retried.
+    #[arg(long, env = "AIM_LLM_MAX_RETRIES", default_value_t = 2, global = true)]
+    pub llm_max_retries: u32,
+
+    /// Most tokens the model may write in one answer; bounds cost and time per round.
+    #[arg(long, env = "AIM_LLM_MAX_TOKENS", default_value_t = 2048, value_parser = parse_positive, global = true)]
+    pub llm_max_tokens: u32,
 
     /// API key of the OpenAI-compatible server (optional for local servers).
     #[arg(long, env = "OPENAI_API_KEY", global = true, hide_env_values = true)]
@@ -256,7 +277,15 @@ pub enum ConfigError {
     EmptyClaim,
     #[error("AIM_MAX_BODY_BYTES must be at least 1024")]
     TinyBodyLimit,
+    #[error(
+        "{0} must be printable ASCII without spaces (a stray newline or quote from copying it?)"
+    )]
+    BadApiKey(&'static str),
 }
+
+/// How long to wait for a model provider to accept a connection: a provider that can't be
+/// reached in this time is down, and the retries try again.
+pub const LLM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The minimum length of the token signing secret.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -317,6 +346,14 @@ impl Config {
         if twilio_parts.iter().any(|&p| p) && !twilio_parts.iter().all(|&p| p) {
             return Err(ConfigError::PartialTwilio);
         }
+        for (name, key) in [
+            ("ANTHROPIC_API_KEY", &self.anthropic_api_key),
+            ("OPENAI_API_KEY", &self.openai_api_key),
+        ] {
+            if let Some(key) = key {
+                check_api_key(name, key)?;
+            }
+        }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::TinyBodyLimit);
         }
@@ -335,6 +372,17 @@ impl Config {
             .unwrap_or_else(|e| panic!("default configuration must parse: {e}"));
         config.database_url = database_url.into();
         config
+    }
+}
+
+/// API keys travel in an HTTP header, which can't carry control characters, and a key with
+/// a space or quote in it was pasted wrong; saying so at start-up beats a failed chat later.
+fn check_api_key(name: &'static str, key: &Secret) -> Result<(), ConfigError> {
+    let value = key.expose();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_graphic() && b != b'"') {
+        Ok(())
+    } else {
+        Err(ConfigError::BadApiKey(name))
     }
 }
 
@@ -382,6 +430,28 @@ mod tests {
         assert_eq!(config.llm_kind(), LlmKind::Anthropic);
         config.llm = Some(LlmKind::Openai);
         assert_eq!(config.validate(), Err(ConfigError::MissingOpenaiBaseUrl));
+    }
+
+    #[test]
+    fn model_calls_default_to_a_minute_two_retries_and_2048_tokens() {
+        let config = Config::for_database("sqlite::memory:");
+        assert_eq!(config.llm_timeout, Duration::from_secs(60));
+        assert_eq!(config.llm_max_retries, 2);
+        assert_eq!(config.llm_max_tokens, 2048);
+        assert!(parse_positive_duration("0").is_err());
+        assert_eq!(parse_positive_duration("90s"), Ok(Duration::from_secs(90)));
+    }
+
+    #[test]
+    fn an_api_key_with_a_newline_is_refused() {
+        let mut config = Config::for_database("sqlite::memory:");
+        config.anthropic_api_key = Some(Secret::new("sk-ant-123\n"));
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::BadApiKey("ANTHROPIC_API_KEY"))
+        );
+        config.anthropic_api_key = Some(Secret::new("sk-ant-api03-AbC_d-123"));
+        assert_eq!(config.validate(), Ok(()));
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! The types follow the Anthropic Messages API, so the Anthropic provider serialises them almost
 //! as they are; the OpenAI-compatible provider translates them; the offline provider reads them.
 
+pub mod anthropic;
+pub mod models;
+pub mod openai;
+pub mod retry;
+
 use std::fmt;
 use std::sync::Arc;
 

@@ -16,6 +16,7 @@ use aim::{App, Mode};
 use sqlx::Connection;
 use tokio::sync::oneshot;
 
+pub mod fake_model;
 pub mod twilio;
 
 pub const TEST_SECRET: &str = "test-signing-secret-that-is-long-enough-0123456789";
