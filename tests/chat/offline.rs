@@ -1,0 +1,1 @@
+//! The offline provider answers the seed examples from the demo data.
