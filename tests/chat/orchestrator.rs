@@ -343,3 +343,32 @@ both_backends! {
         let _: &Value = body;
     }
 }
+
+both_backends! {
+    async fn an_openai_compatible_server_runs_the_same_tool_loop(t: TestDb) {
+        use crate::common::fake_model::{FakeOpenAi, OpenAiReply};
+        let c = Chat::new(t).await;
+        let server = FakeOpenAi::start().await;
+        server.push(OpenAiReply::tool_calls(&[("call_1", "search_dog", json!({"query": "Biscuit"}))]));
+        server.push(OpenAiReply::text("Biscuit belongs to Mark Huggins."));
+        let provider = std::sync::Arc::new(aim::llm::openai::OpenAiProvider::new(server.settings()));
+        let aim = c.aim_with(provider, aim::aim::ChatSettings::default());
+
+        let out = aim.chat(&c.staff, "Whose dog is Biscuit?", None).await.unwrap();
+
+        assert_eq!(out.response_text, "Biscuit belongs to Mark Huggins.");
+        assert_eq!(out.tools_used, ["search_dog"]);
+        let requests = server.requests();
+        assert_eq!(requests.len(), 2);
+        let messages = requests[1].body["messages"].as_array().unwrap();
+        assert_eq!(messages[0]["role"], "system");
+        assert!(messages[0]["content"].as_str().unwrap().contains(&format!("Today: {}", today())));
+        assert_eq!(requests[1].body["tools"].as_array().unwrap().len(), 9);
+        let tool = messages.last().unwrap();
+        assert_eq!(tool["role"], "tool");
+        assert_eq!(tool["tool_call_id"], "call_1");
+        let result: Value = serde_json::from_str(tool["content"].as_str().unwrap()).unwrap();
+        assert_eq!(result["dogs"][0]["owner"]["name"], "Mark Huggins");
+        assert_eq!(c.messages(out.conversation_id).await.len(), 2);
+    }
+}
