@@ -10,6 +10,7 @@ use chrono::Utc;
 use rand::distr::{Alphanumeric, SampleString};
 use tokio::net::TcpListener;
 
+use crate::aim::{Aim, ChatSettings};
 use crate::api::{self, AppState};
 use crate::auth::{AuthService, IssuedToken, JwtKeys};
 use crate::config::{Config, ConfigError, Secret};
@@ -156,11 +157,15 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         tracing::info!("Twilio is not configured: SMS are recorded in the outbox, not sent");
     }
     let facility = Facility::new(db.clone(), settings, sms);
+    let provider = crate::llm::from_config(config);
+    announce_model(config, provider.model());
+    let aim = Aim::new(facility.clone(), provider, ChatSettings::from_config(config));
     let state = AppState {
         config: Arc::new(config.clone()),
         db,
         auth,
         facility,
+        aim,
         schema,
         metrics: telemetry::metrics_handle(),
     };
@@ -169,6 +174,17 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         settings,
         seeded,
     })
+}
+
+/// Logs which model answers chat, and warns loudly when Anthropic has retired it.
+fn announce_model(config: &Config, model: &str) {
+    let kind = config.llm_kind();
+    tracing::info!(provider = ?kind, model, "chat model");
+    if kind != crate::config::LlmKind::Offline
+        && let Some(warning) = crate::llm::models::retirement_warning(model, Utc::now().date_naive())
+    {
+        tracing::warn!("AIM_MODEL={model}: {warning}");
+    }
 }
 
 /// Loads the demo facility when the database has no staff yet.

@@ -52,6 +52,7 @@ impl ChatSettings {
     pub fn from_config(config: &Config) -> ChatSettings {
         ChatSettings {
             writes: config.write_tools,
+            max_tokens: config.llm_max_tokens,
             ..ChatSettings::default()
         }
     }

@@ -25,6 +25,7 @@ use tracing::Level;
 use crate::auth::AuthService;
 use crate::config::Config;
 use crate::db::Db;
+use crate::aim::Aim;
 use crate::facility::Facility;
 use error::{ApiError, REQUEST_ID};
 
@@ -36,6 +37,8 @@ pub struct AppState {
     pub auth: AuthService,
     /// The facility's services (bookings, search, schedules, revenue, SMS).
     pub facility: Facility,
+    /// The assistant: chat turns and the actions they propose.
+    pub aim: Aim,
     pub schema: graphql::AimSchema,
     pub metrics: PrometheusHandle,
 }

@@ -324,3 +324,20 @@ impl fmt::Debug for dyn Provider {
             .finish()
     }
 }
+
+/// The provider the configuration names (`AIM_LLM`, defaulting to Anthropic when a key is set,
+/// else offline). `Config::validate` has checked that the chosen one has its settings.
+pub fn from_config(config: &crate::config::Config) -> Arc<dyn Provider> {
+    use crate::config::LlmKind;
+    match config.llm_kind() {
+        LlmKind::Anthropic => match anthropic::AnthropicSettings::from_config(config) {
+            Some(settings) => Arc::new(anthropic::AnthropicProvider::new(settings)),
+            None => unreachable!("validated: AIM_LLM=anthropic has ANTHROPIC_API_KEY"),
+        },
+        LlmKind::Openai => match openai::OpenAiSettings::from_config(config) {
+            Some(settings) => Arc::new(openai::OpenAiProvider::new(settings)),
+            None => unreachable!("validated: AIM_LLM=openai has OPENAI_BASE_URL"),
+        },
+        LlmKind::Offline => Arc::new(offline::OfflineProvider::new()),
+    }
+}
