@@ -5,6 +5,8 @@
 //! The types follow the Anthropic Messages API, so the Anthropic provider serialises them almost
 //! as they are; the OpenAI-compatible provider translates them; the offline provider reads them.
 
+pub mod offline;
+
 use std::fmt;
 use std::sync::Arc;
 
