@@ -50,7 +50,14 @@ impl OfflineProvider {
         let Some((turn_start, text)) = staff_message(&request.messages) else {
             return say(rules::HELP);
         };
-        let ask = Ask::new(&text, today);
+        let request_text = completed_request(&request.messages, turn_start, &text, 3);
+        let mut ask = Ask::new(&request_text, today);
+        if request_text != text {
+            // A reply's own dates replace the ones asked about ("yesterday" → "Friday").
+            if let Some(dates) = dates::resolve(&rules::words(&text), today) {
+                ask.dates = Some(dates);
+            }
+        }
         let can_call = |name: &str| {
             request.tool_choice == ToolChoice::Auto && request.tools.iter().any(|t| t.name == name)
         };
@@ -192,6 +199,21 @@ fn staff_message(messages: &[Message]) -> Option<(usize, String)> {
         let text = m.text();
         (m.role == ChatRole::User && !text.is_empty()).then_some((i, text))
     })
+}
+
+/// The request the staff message at `at` makes: the message itself, or — when it replies to
+/// one of the booking flow's questions — the booking request it completes, followed back at
+/// most `depth` questions ("Book" → "Which dog…?" → "Biscuit" → "Which day…?" → "Friday").
+fn completed_request(messages: &[Message], at: usize, reply: &str, depth: usize) -> String {
+    let question = match at.checked_sub(1).map(|i| &messages[i]) {
+        Some(m) if depth > 0 && m.role == ChatRole::Assistant => m.text(),
+        _ => return reply.to_owned(),
+    };
+    let Some((previous_at, previous)) = staff_message(&messages[..at - 1]) else {
+        return reply.to_owned();
+    };
+    let previous = completed_request(messages, previous_at, &previous, depth - 1);
+    booking::complete_request(&previous, &question, reply).unwrap_or_else(|| reply.to_owned())
 }
 
 /// The tool calls of `messages` (the turn so far) paired with their results, in call order.
@@ -924,6 +946,105 @@ mod tests {
         assert_eq!(name, "create_booking");
         assert_eq!(input["customer_id"], "c9");
         assert_eq!(input["dog_ids"], json!(["d9"]));
+    }
+
+    #[test]
+    fn a_reply_to_a_booking_question_completes_the_request() {
+        let provider = OfflineProvider::new();
+        let question = text_of(&ask("Book Biscuit for daycare"));
+        assert!(
+            question.starts_with("Which day should I book Biscuit"),
+            "{question}"
+        );
+        let messages = vec![
+            Message::user_text("Book Biscuit for daycare"),
+            Message::assistant_text(question),
+            Message::user_text("Friday"),
+        ];
+        let response = provider.respond(&request(messages));
+        assert_eq!(
+            response
+                .tool_uses()
+                .map(|(_, n, i)| (n, i.clone()))
+                .collect::<Vec<_>>(),
+            vec![("search_dog", json!({"query": "Biscuit", "limit": 5}))]
+        );
+
+        // Two questions back: the dog, then the day.
+        let messages = vec![
+            Message::user_text("Book daycare please"),
+            Message::assistant_text("Which dog should I book? Tell me the dog…"),
+            Message::user_text("Biscuit"),
+            Message::assistant_text("Which day should I book Biscuit for?"),
+            Message::user_text("tomorrow"),
+        ];
+        let first = provider.respond(&request(messages.clone()));
+        let messages = with_results(
+            messages,
+            &first,
+            vec![Ok(
+                json!({"query": "Biscuit", "dogs": [biscuit("d1", "Mark Huggins", "c1")]}),
+            )],
+        );
+        let (_, name, input) = provider
+            .respond(&request(messages))
+            .tool_uses()
+            .next()
+            .map(|(i, n, v)| (i.to_owned(), n.to_owned(), v.clone()))
+            .unwrap();
+        assert_eq!(name, "create_booking");
+        assert_eq!(input["start_date"], "2026-11-26");
+        assert_eq!(input["service"], "daycare");
+    }
+
+    #[test]
+    fn a_reply_naming_the_owner_settles_which_dog() {
+        let (_, second) = book_biscuit(vec![
+            biscuit("d1", "Mark Huggins", "c1"),
+            biscuit("d9", "Ann Smith", "c9"),
+        ]);
+        let messages = vec![
+            Message::user_text("Book Biscuit for daycare Friday"),
+            Message::assistant_text(text_of(&second)),
+            Message::user_text("Ann Smith"),
+        ];
+        let first = OfflineProvider::new().respond(&request(messages.clone()));
+        let messages = with_results(
+            messages,
+            &first,
+            vec![Ok(json!({"query": "Biscuit", "dogs": [
+                biscuit("d1", "Mark Huggins", "c1"),
+                biscuit("d9", "Ann Smith", "c9"),
+            ]}))],
+        );
+        let next = OfflineProvider::new().respond(&request(messages));
+        let (_, name, input) = next.tool_uses().next().expect("a booking");
+        assert_eq!(name, "create_booking");
+        assert_eq!(input["customer_id"], "c9");
+        assert_eq!(input["start_date"], "2026-11-27");
+    }
+
+    #[test]
+    fn other_questions_after_a_booking_question_stand_alone() {
+        let messages = vec![
+            Message::user_text("Book Biscuit"),
+            Message::assistant_text("Which day should I book Biscuit for?"),
+            Message::user_text("Actually, who's on duty?"),
+        ];
+        let response = OfflineProvider::new().respond(&request(messages));
+        assert_eq!(
+            response.tool_uses().map(|(_, n, _)| n).collect::<Vec<_>>(),
+            vec!["get_staff_schedule"]
+        );
+        let messages = vec![
+            Message::user_text("Book Biscuit"),
+            Message::assistant_text("Which day should I book Biscuit for?"),
+            Message::user_text("thanks"),
+        ];
+        assert!(
+            text_of(&OfflineProvider::new().respond(&request(messages)))
+                .starts_with("You're welcome")
+        );
     }
 
     #[test]

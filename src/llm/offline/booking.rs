@@ -10,6 +10,13 @@ use super::dates::{self, DateRange};
 use super::rules::{self, Ask, Plan};
 use super::{Outcome, ToolCall};
 
+/// Every question the booking flow asks contains this, so that the staff member's reply
+/// ("Friday", "Grace Thompson") is read as the rest of the booking request.
+pub(super) const ASKS: &str = "should I book";
+
+/// The question asked when a dog name matches several dogs; its reply names the owner.
+const ASKS_WHICH_ONE: &str = "which one should I book";
+
 /// How many candidates a dog search for a booking returns.
 const SEARCH_LIMIT: u32 = 5;
 
@@ -193,7 +200,7 @@ pub(super) fn plan(ask: &Ask) -> Plan {
     };
     if range.start < ask.today {
         return Plan::Say(format!(
-            "{} is in the past, so I can't book {names} for it. Which day did you mean?",
+            "{} is in the past, so I can't book {names} for it. Which day should I book instead?",
             capitalize(&dates::relative(range.start, ask.today))
         ));
     }
@@ -204,6 +211,25 @@ pub(super) fn plan(ask: &Ask) -> Plan {
             .map(|dog| ToolCall::new("search_dog", json!({ "query": dog, "limit": SEARCH_LIMIT })))
             .collect(),
     )
+}
+
+/// The booking request a reply completes, when the staff message answers one of the booking
+/// flow's questions: `previous` is the request asked about (itself completed), `question` the
+/// assistant's question, `reply` the staff message. "Book Biscuit" + "Friday" is "Book Biscuit
+/// Friday"; a reply to "which one" names the owner, as in "Book Bella Friday (Grace Thompson)".
+pub(super) fn complete_request(previous: &str, question: &str, reply: &str) -> Option<String> {
+    let previous_words = rules::words(previous);
+    let is_booking = rules::intents(&previous_words).first() == Some(&rules::Intent::Book);
+    let reply_words = rules::words(reply);
+    let is_reply = rules::intents(&reply_words).is_empty() && !rules::is_small_talk(&reply_words);
+    if !(is_booking && is_reply && question.contains(ASKS)) {
+        return None;
+    }
+    Some(if question.contains(ASKS_WHICH_ONE) {
+        format!("{previous} ({})", reply.trim().trim_matches(['(', ')']))
+    } else {
+        format!("{previous} {}", reply.trim())
+    })
 }
 
 pub(super) fn capitalize(text: &str) -> String {
@@ -298,7 +324,7 @@ pub(super) fn next_step(ask: &Ask, outcomes: &[Outcome]) -> Plan {
                     .and_then(|d| d.pointer("/owner/name").and_then(Value::as_str))
                     .unwrap_or("owner's name");
                 return Plan::Say(format!(
-                    "I found {} dogs matching \"{name}\" — which one should I book?\n{}\nTell me \
+                    "I found {} dogs matching \"{name}\" — {ASKS_WHICH_ONE}?\n{}\nTell me \
                      the owner too, for example \"Book {name} ({example}) for {} {}\".",
                     candidates.len(),
                     answers::bullets(lines, 0),

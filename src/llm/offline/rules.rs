@@ -427,6 +427,11 @@ const SMALL_TALK: &[&str] = &[
     "are",
 ];
 
+/// Whether a message is only greetings, thanks and the like.
+pub(super) fn is_small_talk(words: &[String]) -> bool {
+    words.iter().all(|w| SMALL_TALK.contains(&w.as_str()))
+}
+
 /// What the offline assistant can do, with examples staff can copy.
 pub(super) const HELP: &str = "I'm AIM in offline mode: I answer from the facility's own data \
 using simple rules rather than an AI model. Try asking:\n\
@@ -463,7 +468,7 @@ fn looks_like_lookup(text: &str, words: &[String]) -> bool {
             t.chars()
                 .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’' | '-' | '.'))
         })
-        && !words.iter().all(|w| SMALL_TALK.contains(&w.as_str()));
+        && !is_small_talk(words);
     contact || name
 }
 
