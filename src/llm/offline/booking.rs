@@ -21,90 +21,12 @@ const ASKS_WHICH_ONE: &str = "which one should I book";
 const SEARCH_LIMIT: u32 = 5;
 
 /// Words around the dog names of a booking request.
-const FILLER: &[&str] = &[
-    "book",
-    "reserve",
-    "booking",
-    "make",
-    "create",
-    "add",
-    "new",
-    "a",
-    "an",
-    "the",
-    "in",
-    "for",
-    "on",
-    "from",
-    "to",
-    "until",
-    "till",
-    "through",
-    "thru",
-    "at",
-    "and",
-    "can",
-    "could",
-    "would",
-    "will",
-    "you",
-    "please",
-    "pls",
-    "me",
-    "us",
-    "i",
-    "we",
-    "want",
-    "need",
-    "like",
-    "get",
-    "him",
-    "her",
-    "them",
-    "dog",
-    "dogs",
-    "pup",
-    "puppy",
-    "spot",
-    "place",
-    "places",
-    "full",
-    "half",
-    "stay",
-    "night",
-    "nights",
-    "appointment",
-    "session",
-    "visit",
-    "also",
-    "of",
-    "is",
-    "it",
-    "with",
-    "both",
-    "my",
-    "daycare",
-    "care",
-    "boarding",
-    "board",
-    "overnight",
-    "sleepover",
-    "grooming",
-    "groom",
-    "bath",
-    "training",
-    "train",
-    "aim",
-    "hey",
-    "hi",
-    "in",
-    "another",
-    "one",
-    "more",
-    "again",
-    "same",
-    "as",
-];
+const FILLER: &str = "\
+    book reserve booking make create add new a an the in for on from to until till through thru \
+    at and can could would will you please pls me us i we want need like get him her them dog \
+    dogs pup puppy spot place places full half stay night nights appointment session visit also \
+    of is it with both my daycare care boarding board overnight sleepover grooming groom bath \
+    training train aim hey hi another one more again same as";
 
 /// What a booking request names.
 #[derive(Clone, Debug, PartialEq)]
@@ -118,7 +40,7 @@ pub(super) struct BookingAsk {
 }
 
 fn is_filler(word: &str) -> bool {
-    FILLER.contains(&word) || dates::is_date_word(word)
+    rules::listed(FILLER, word) || dates::is_date_word(word)
 }
 
 /// Reads the dogs, owner, service and dates of a booking request.

@@ -8,6 +8,8 @@
 
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 
+use super::rules::listed;
+
 /// An inclusive range of facility days.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct DateRange {
@@ -42,51 +44,30 @@ struct Mention {
     weekday: bool,
 }
 
+/// Weekday names and abbreviations. "sat" and "sun" are left out: they are ordinary words too.
 const WEEKDAYS: &[(&str, Weekday)] = &[
-    ("monday", Weekday::Mon),
-    ("mon", Weekday::Mon),
-    ("tuesday", Weekday::Tue),
-    ("tue", Weekday::Tue),
-    ("tues", Weekday::Tue),
-    ("wednesday", Weekday::Wed),
-    ("wed", Weekday::Wed),
-    ("weds", Weekday::Wed),
-    ("thursday", Weekday::Thu),
-    ("thu", Weekday::Thu),
-    ("thur", Weekday::Thu),
-    ("thurs", Weekday::Thu),
-    ("friday", Weekday::Fri),
-    ("fri", Weekday::Fri),
-    // "sat" and "sun" are left out: they are ordinary words too.
+    ("monday mon", Weekday::Mon),
+    ("tuesday tue tues", Weekday::Tue),
+    ("wednesday wed weds", Weekday::Wed),
+    ("thursday thu thur thurs", Weekday::Thu),
+    ("friday fri", Weekday::Fri),
     ("saturday", Weekday::Sat),
     ("sunday", Weekday::Sun),
 ];
 
 const MONTHS: &[(&str, u32)] = &[
-    ("january", 1),
-    ("jan", 1),
-    ("february", 2),
-    ("feb", 2),
-    ("march", 3),
-    ("mar", 3),
-    ("april", 4),
-    ("apr", 4),
+    ("january jan", 1),
+    ("february feb", 2),
+    ("march mar", 3),
+    ("april apr", 4),
     ("may", 5),
-    ("june", 6),
-    ("jun", 6),
-    ("july", 7),
-    ("jul", 7),
-    ("august", 8),
-    ("aug", 8),
-    ("september", 9),
-    ("sep", 9),
-    ("sept", 9),
-    ("october", 10),
-    ("oct", 10),
-    ("november", 11),
-    ("nov", 11),
-    ("december", 12),
-    ("dec", 12),
+    ("june jun", 6),
+    ("july jul", 7),
+    ("august aug", 8),
+    ("september sep sept", 9),
+    ("october oct", 10),
+    ("november nov", 11),
+    ("december dec", 12),
 ];
 
 const NUMBER_WORDS: &[(&str, u32)] = &[
@@ -108,23 +89,9 @@ const NUMBER_WORDS: &[(&str, u32)] = &[
 
 /// Words that belong to date expressions, so that name extraction can skip them.
 pub(super) fn is_date_word(word: &str) -> bool {
-    matches!(
+    listed(
+        "today tonight tomorrow yesterday week weeks weekend month day days this next last past coming",
         word,
-        "today"
-            | "tonight"
-            | "tomorrow"
-            | "yesterday"
-            | "week"
-            | "weeks"
-            | "weekend"
-            | "month"
-            | "day"
-            | "days"
-            | "this"
-            | "next"
-            | "last"
-            | "past"
-            | "coming"
     ) || weekday(word).is_some()
         || month(word).is_some()
         || number(word).is_some()
@@ -133,11 +100,17 @@ pub(super) fn is_date_word(word: &str) -> bool {
 }
 
 fn weekday(word: &str) -> Option<Weekday> {
-    WEEKDAYS.iter().find(|(w, _)| *w == word).map(|(_, d)| *d)
+    WEEKDAYS
+        .iter()
+        .find(|(names, _)| listed(names, word))
+        .map(|(_, d)| *d)
 }
 
 fn month(word: &str) -> Option<u32> {
-    MONTHS.iter().find(|(w, _)| *w == word).map(|(_, m)| *m)
+    MONTHS
+        .iter()
+        .find(|(names, _)| listed(names, word))
+        .map(|(_, m)| *m)
 }
 
 /// A count written in digits or as a word ("7", "seven").

@@ -35,195 +35,75 @@ impl Intent {
     }
 }
 
-/// An intent and the phrases (lowercase words, apostrophes dropped) that signal it, unless
-/// one of the `unless` phrases is present too.
+/// An intent and the phrases (lowercase words, apostrophes dropped, separated by commas) that
+/// signal it, unless one of the `unless` phrases is present too.
 struct Rule {
     intent: Intent,
-    any: &'static [&'static str],
-    unless: &'static [&'static str],
+    /// Phrases separated by commas.
+    any: &'static str,
+    unless: &'static str,
 }
 
 /// The rules, most specific first: the first exclusive match wins alone.
 const RULES: &[Rule] = &[
     Rule {
         intent: Intent::Book,
-        any: &[
-            "book",
-            "reserve",
-            "make a booking",
-            "new booking",
-            "create a booking",
-            "add a booking",
-        ],
-        unless: &[],
+        any: "book, reserve, make a booking, new booking, create a booking, add a booking",
+        unless: "",
     },
     Rule {
         intent: Intent::Sms,
-        any: &["text", "sms", "send a message", "message", "txt"],
-        unless: &["text message history"],
+        any: "text, sms, send a message, message, txt",
+        unless: "text message history",
     },
     Rule {
         intent: Intent::Today,
-        any: &[
-            "hows today",
-            "how is today",
-            "today looking",
-            "looking today",
-            "today look",
-            "overview",
-            "summary",
-            "dashboard",
-            "briefing",
-            "how many dogs",
-            "dogs here",
-            "here today",
-            "on site",
-            "onsite",
-            "in the building",
-            "occupancy",
-            "arrivals",
-            "arriving",
-            "departures",
-            "departing",
-            "pick up",
-            "pickup",
-            "pickups",
-            "drop off",
-            "dropoff",
-            "dropoffs",
-            "alerts",
-            "alert",
-            "whats happening",
-            "status",
-            "update",
-            "whats going on",
-            "how are we doing",
-        ],
-        unless: &[],
+        any: "\
+            hows today, how is today, today looking, looking today, today look, overview, \
+            summary, dashboard, briefing, how many dogs, dogs here, here today, on site, onsite, \
+            in the building, occupancy, arrivals, arriving, departures, departing, pick up, \
+            pickup, pickups, drop off, dropoff, dropoffs, alerts, alert, whats happening, \
+            status, update, whats going on, how are we doing",
+        unless: "",
     },
     Rule {
         intent: Intent::Staff,
-        any: &[
-            "on duty",
-            "staff",
-            "staffing",
-            "shift",
-            "shifts",
-            "working",
-            "rota",
-            "roster",
-            "break",
-            "breaks",
-            "lunch",
-            "ratio",
-            "whos in",
-            "who is in",
-            "team",
-            "employees",
-            "coverage",
-            "understaffed",
-        ],
-        unless: &[],
+        any: "\
+            on duty, staff, staffing, shift, shifts, working, rota, roster, break, breaks, \
+            lunch, ratio, whos in, who is in, team, employees, coverage, understaffed",
+        unless: "",
     },
     Rule {
         intent: Intent::Schedule,
-        any: &[
-            "booked",
-            "bookings",
-            "booking",
-            "schedule",
-            "scheduled",
-            "calendar",
-            "whats on",
-            "what is on",
-            "capacity",
-            "availability",
-            "available",
-            "space",
-            "spaces",
-            "spots",
-            "places",
-            "room for",
-            "full",
-            "busy",
-            "reservations",
-            "coming in",
-            "expected",
-        ],
+        any: "\
+            booked, bookings, booking, schedule, scheduled, calendar, whats on, what is on, \
+            capacity, availability, available, space, spaces, spots, places, room for, full, \
+            busy, reservations, coming in, expected",
         // "staff schedule tomorrow" is about shifts, not dogs.
-        unless: &[
-            "staff", "shift", "shifts", "on duty", "working", "rota", "roster",
-        ],
+        unless: "staff, shift, shifts, on duty, working, rota, roster",
     },
     Rule {
         intent: Intent::Compliance,
-        any: &[
-            "vaccination",
-            "vaccinations",
-            "vaccine",
-            "vaccines",
-            "vaccinated",
-            "vax",
-            "shots",
-            "compliance",
-            "compliant",
-            "rabies",
-            "dhpp",
-            "bordetella",
-            "kennel cough",
-            "expired",
-            "expiring",
-            "expire",
-            "expires",
-            "overdue",
-            "due",
-        ],
-        unless: &[],
+        any: "\
+            vaccination, vaccinations, vaccine, vaccines, vaccinated, vax, shots, compliance, \
+            compliant, rabies, dhpp, bordetella, kennel cough, expired, expiring, expire, \
+            expires, overdue, due",
+        unless: "",
     },
     Rule {
         intent: Intent::Revenue,
-        any: &[
-            "revenue",
-            "sales",
-            "income",
-            "earnings",
-            "earned",
-            "takings",
-            "turnover",
-            "how much did we make",
-            "how much have we made",
-            "how much we made",
-            "payments",
-            "refunds",
-            "loyalty points",
-        ],
-        unless: &[],
+        any: "\
+            revenue, sales, income, earnings, earned, takings, turnover, how much did we make, \
+            how much have we made, how much we made, payments, refunds, loyalty points",
+        unless: "",
     },
     Rule {
         intent: Intent::Search,
-        any: &[
-            "search",
-            "find",
-            "look up",
-            "lookup",
-            "look for",
-            "looking for",
-            "who is",
-            "whos",
-            "who owns",
-            "owner of",
-            "contact",
-            "phone",
-            "email",
-            "details",
-            "info on",
-            "information on",
-            "profile",
-            "pull up",
-            "customer",
-            "client",
-        ],
-        unless: &[],
+        any: "\
+            search, find, look up, lookup, look for, looking for, who is, whos, who owns, \
+            owner of, contact, phone, email, details, info on, information on, profile, pull up, \
+            customer, client",
+        unless: "",
     },
 ];
 
@@ -260,8 +140,17 @@ pub(super) fn has(words: &[String], phrase: &str) -> bool {
         .any(|window| window.iter().zip(&wanted).all(|(w, p)| w == p))
 }
 
-fn has_any(words: &[String], phrases: &[&str]) -> bool {
-    phrases.iter().any(|p| has(words, p))
+/// Whether `word` is one of the space-separated words of `list`.
+pub(super) fn listed(list: &str, word: &str) -> bool {
+    list.split_whitespace().any(|w| w == word)
+}
+
+/// Whether any of `phrases` (separated by commas) occurs in `words`.
+fn has_any(words: &[String], phrases: &str) -> bool {
+    phrases
+        .split(',')
+        .map(str::trim)
+        .any(|p| !p.is_empty() && has(words, p))
 }
 
 /// The intents of a message, in rule order.
@@ -392,44 +281,13 @@ fn calls_for(intent: Intent, ask: &Ask) -> Vec<ToolCall> {
 }
 
 /// Greetings and thanks that deserve a friendly word, not a customer search for "Thanks".
-const SMALL_TALK: &[&str] = &[
-    "hi",
-    "hello",
-    "hey",
-    "hiya",
-    "morning",
-    "afternoon",
-    "evening",
-    "good",
-    "thanks",
-    "thank",
-    "you",
-    "cheers",
-    "ok",
-    "okay",
-    "great",
-    "cool",
-    "help",
-    "aim",
-    "there",
-    "please",
-    "yes",
-    "no",
-    "bye",
-    "nice",
-    "sure",
-    "test",
-    "testing",
-    "what",
-    "why",
-    "how",
-    "who",
-    "are",
-];
+const SMALL_TALK: &str = "\
+    hi hello hey hiya morning afternoon evening good thanks thank you cheers ok okay great cool \
+    help aim there please yes no bye nice sure test testing what why how who are";
 
 /// Whether a message is only greetings, thanks and the like.
 pub(super) fn is_small_talk(words: &[String]) -> bool {
-    words.iter().all(|w| SMALL_TALK.contains(&w.as_str()))
+    words.iter().all(|w| listed(SMALL_TALK, w))
 }
 
 /// What the offline assistant can do, with examples staff can copy.
@@ -444,8 +302,8 @@ using simple rules rather than an AI model. Try asking:\n\
 • \"Book Biscuit for daycare Friday\"";
 
 fn help_for(words: &[String]) -> String {
-    let thanks = has_any(words, &["thanks", "thank", "cheers"]);
-    let greeting = has_any(words, &["hi", "hello", "hey", "hiya", "morning"]);
+    let thanks = has_any(words, "thanks, thank, cheers");
+    let greeting = has_any(words, "hi, hello, hey, hiya, morning");
     match (thanks, greeting) {
         (true, _) => format!("You're welcome! {HELP}"),
         (false, true) => format!("Hi! {HELP}"),
@@ -513,135 +371,20 @@ pub(super) fn plan(ask: &Ask) -> Plan {
 }
 
 /// Words that are the request around a search, not what to search for.
-const SEARCH_FILLER: &[&str] = &[
-    "search",
-    "for",
-    "find",
-    "look",
-    "up",
-    "lookup",
-    "me",
-    "show",
-    "pull",
-    "the",
-    "a",
-    "an",
-    "please",
-    "pls",
-    "can",
-    "could",
-    "would",
-    "you",
-    "i",
-    "we",
-    "customer",
-    "customers",
-    "client",
-    "clients",
-    "owner",
-    "owners",
-    "dog",
-    "dogs",
-    "pup",
-    "pups",
-    "puppy",
-    "named",
-    "called",
-    "who",
-    "whos",
-    "is",
-    "are",
-    "owns",
-    "of",
-    "with",
-    "details",
-    "detail",
-    "info",
-    "information",
-    "on",
-    "about",
-    "profile",
-    "record",
-    "records",
-    "contact",
-    "phone",
-    "number",
-    "email",
-    "address",
-    "get",
-    "give",
-    "what",
-    "whats",
-    "their",
-    "his",
-    "her",
-    "do",
-    "have",
-    "any",
-    "to",
-    "in",
-    "by",
-    "at",
-    "it",
-    "and",
-    "aim",
-    "hey",
-    "hi",
-    "looking",
-    "there",
-];
+const SEARCH_FILLER: &str = "\
+    search for find look up lookup me show pull the a an please pls can could would you i we \
+    customer customers client clients owner owners dog dogs pup pups puppy named called who whos \
+    is are owns of with details detail info information on about profile record records contact \
+    phone number email address get give what whats their his her do have any to in by at it and \
+    aim hey hi looking there";
 
 /// Breeds (and breed words) that make a search a dog search.
-const BREED_WORDS: &[&str] = &[
-    "retriever",
-    "labrador",
-    "lab",
-    "poodle",
-    "shepherd",
-    "collie",
-    "beagle",
-    "terrier",
-    "bulldog",
-    "husky",
-    "spaniel",
-    "corgi",
-    "pug",
-    "dachshund",
-    "doodle",
-    "goldendoodle",
-    "labradoodle",
-    "cockapoo",
-    "schnauzer",
-    "boxer",
-    "rottweiler",
-    "dalmatian",
-    "chihuahua",
-    "vizsla",
-    "whippet",
-    "setter",
-    "pointer",
-    "hound",
-    "samoyed",
-    "weimaraner",
-    "dane",
-    "inu",
-    "shiba",
-    "bernese",
-    "mastiff",
-    "greyhound",
-    "pinscher",
-    "akita",
-    "maltese",
-    "pomeranian",
-    "havanese",
-    "sheepdog",
-    "malinois",
-    "yorkie",
-    "shih",
-    "cavalier",
-    "basset",
-    "breed",
-];
+const BREED_WORDS: &str = "\
+    retriever labrador lab poodle shepherd collie beagle terrier bulldog husky spaniel corgi pug \
+    dachshund doodle goldendoodle labradoodle cockapoo schnauzer boxer rottweiler dalmatian \
+    chihuahua vizsla whippet setter pointer hound samoyed weimaraner dane inu shiba bernese \
+    mastiff greyhound pinscher akita maltese pomeranian havanese sheepdog malinois yorkie shih \
+    cavalier basset breed";
 
 /// The search text of a message: its words without the request around them ("Search for
 /// customer Mark Huggins" → "Mark Huggins"), keeping phone numbers and emails whole.
@@ -661,9 +404,7 @@ pub(super) fn search_query(text: &str) -> String {
                 .unwrap_or(t)
         })
         .filter(|t| !t.is_empty())
-        .filter(|t| {
-            is_email(t) || is_phone(t) || !SEARCH_FILLER.contains(&words(t).join(" ").as_str())
-        })
+        .filter(|t| is_email(t) || is_phone(t) || !listed(SEARCH_FILLER, &words(t).join(" ")))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -678,32 +419,15 @@ enum SearchTarget {
 }
 
 fn search_target(words: &[String], query: &str) -> SearchTarget {
-    let breed = words.iter().any(|w| {
-        BREED_WORDS.contains(&w.as_str()) || BREED_WORDS.contains(&w.trim_end_matches('s'))
-    });
-    if has_any(
-        words,
-        &["owns", "owner of", "dog", "dogs", "pup", "puppy", "pups"],
-    ) || breed
-    {
+    let breed = words
+        .iter()
+        .any(|w| listed(BREED_WORDS, w) || listed(BREED_WORDS, w.trim_end_matches('s')));
+    let customer_words = "customer, customers, client, clients, owner, owners, phone, email, \
+                          contact, number";
+    let contact = query.split_whitespace().any(|t| is_phone(t) || is_email(t));
+    if breed || has_any(words, "owns, owner of, dog, dogs, pup, puppy, pups") {
         SearchTarget::Dog
-    } else if has_any(
-        words,
-        &[
-            "customer",
-            "customers",
-            "client",
-            "clients",
-            "owner",
-            "owners",
-            "phone",
-            "email",
-            "contact",
-            "number",
-        ],
-    ) || query.split_whitespace().any(|t| is_phone(t) || is_email(t))
-        || query.split_whitespace().count() >= 2
-    {
+    } else if contact || has_any(words, customer_words) || query.split_whitespace().count() >= 2 {
         SearchTarget::Customer
     } else {
         SearchTarget::Either
