@@ -7,6 +7,7 @@
 
 pub mod anthropic;
 pub mod models;
+pub mod offline;
 pub mod openai;
 pub mod retry;
 
