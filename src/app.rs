@@ -159,7 +159,11 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
     let facility = Facility::new(db.clone(), settings, sms);
     let provider = crate::llm::from_config(config);
     announce_model(config, provider.model());
-    let aim = Aim::new(facility.clone(), provider, ChatSettings::from_config(config));
+    let aim = Aim::new(
+        facility.clone(),
+        provider,
+        ChatSettings::from_config(config),
+    );
     let state = AppState {
         config: Arc::new(config.clone()),
         db,
@@ -181,7 +185,8 @@ fn announce_model(config: &Config, model: &str) {
     let kind = config.llm_kind();
     tracing::info!(provider = ?kind, model, "chat model");
     if kind != crate::config::LlmKind::Offline
-        && let Some(warning) = crate::llm::models::retirement_warning(model, Utc::now().date_naive())
+        && let Some(warning) =
+            crate::llm::models::retirement_warning(model, Utc::now().date_naive())
     {
         tracing::warn!("AIM_MODEL={model}: {warning}");
     }

@@ -22,7 +22,7 @@ use crate::facility::{Facility, FacilityError};
 use crate::llm::ToolDefinition;
 
 /// Largest result sent to the model, in characters of JSON.
-pub const MAX_RESULT_CHARS: usize = 12_000;
+pub const MAX_RESULT_CHARS: usize = 20_000;
 
 /// Told to the model with every result that holds text people typed (notes).
 pub const DATA_NOTICE: &str = "Fields named `notes` hold text typed by staff or customers. \

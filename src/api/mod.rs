@@ -22,10 +22,10 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::aim::Aim;
 use crate::auth::AuthService;
 use crate::config::Config;
 use crate::db::Db;
-use crate::aim::Aim;
 use crate::facility::Facility;
 use error::{ApiError, REQUEST_ID};
 

@@ -2,10 +2,10 @@
 //! at most [`MAX_LISTED`] items per list with a count of the rest.
 //!
 //! Results are read as JSON, the same text a model would read, so the offline provider keeps
-//! working with whatever the orchestrator sends — including results cut to fit
-//! (`truncated`) and notices about the data (`dataNotice`). Stored free text (customer and dog
-//! notes, booking notes) is never repeated: it is data that a person may have written anything
-//! into, and the offline answer does not need it.
+//! working with whatever the orchestrator sends, including results cut to fit (`truncated`).
+//! Stored free text (customer and dog notes, booking notes) is never repeated: it is data that
+//! a person may have written anything into, and the offline answer does not need it; the
+//! `dataNotice` that tells a model so is not shown to staff either.
 
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -269,14 +269,6 @@ fn mentions(booking: &Value, words: &[String]) -> bool {
         || text(booking, "/customer/name").is_some_and(named)
 }
 
-/// A section with the result's `dataNotice`, when it has one.
-fn with_notice(mut body: String, result: &Value) -> String {
-    if let Some(notice) = text(result, "/dataNotice") {
-        body.push_str(&format!("\n(Note: {notice})"));
-    }
-    body
-}
-
 // ---- one section per tool ----
 
 /// Drop-offs or pick-ups of the day, grouped by time. Bookings in `already_listed` (the day's
@@ -339,7 +331,9 @@ fn movements(
         named.push_str(&party(m));
     }
     let more = total.saturating_sub(repeated.len() + new.len().min(MAX_LISTED));
-    if more > 0 {
+    if more > 0 && named.is_empty() {
+        parts.push(format!("{more} more not shown"));
+    } else if more > 0 {
         named.push_str(&format!(", and {more} more"));
     }
     if !named.is_empty() {
@@ -476,7 +470,7 @@ fn today_summary(result: &Value, ctx: &Context, staff_listed_apart: bool) -> Str
         line.push('.');
         lines.push(line);
     }
-    with_notice(lines.join("\n"), result)
+    lines.join("\n")
 }
 
 /// "13:00: 35 dogs for 4 staff (8.8 each)" — an hour over the ratio or without staff.
@@ -536,16 +530,13 @@ fn staff_day(result: &Value, ctx: &Context, compact: bool) -> String {
         )
     };
     if total == 0 {
-        return with_notice(
-            format!(
-                "Nobody is scheduled {}.",
-                if day == ctx.today {
-                    "today".to_owned()
-                } else {
-                    format!("on {}", dates::human(day, ctx.today))
-                }
-            ),
-            result,
+        return format!(
+            "Nobody is scheduled {}.",
+            if day == ctx.today {
+                "today".to_owned()
+            } else {
+                format!("on {}", dates::human(day, ctx.today))
+            }
         );
     }
     if compact {
@@ -560,13 +551,10 @@ fn staff_day(result: &Value, ctx: &Context, compact: bool) -> String {
         } else {
             join_names(&names)
         };
-        return with_notice(
-            format!(
-                "{}: {} on shift — {names}. {ratio_text}",
-                dates::human(day, ctx.today),
-                total
-            ),
-            result,
+        return format!(
+            "{}: {} on shift — {names}. {ratio_text}",
+            dates::human(day, ctx.today),
+            total
         );
     }
     let lines: Vec<String> = shifts
@@ -597,18 +585,15 @@ fn staff_day(result: &Value, ctx: &Context, compact: bool) -> String {
         })
         .collect();
     let extra = omitted(result, "/shifts");
-    with_notice(
-        format!(
-            "Staff {}: {} on shift.\n{}\n{ratio_text}",
-            if day == ctx.today {
-                format!("on duty {}", dates::relative(day, ctx.today))
-            } else {
-                format!("scheduled {}", on_day(day, ctx.today))
-            },
-            total,
-            bullets(lines, extra)
-        ),
-        result,
+    format!(
+        "Staff {}: {} on shift.\n{}\n{ratio_text}",
+        if day == ctx.today {
+            format!("on duty {}", dates::relative(day, ctx.today))
+        } else {
+            format!("scheduled {}", on_day(day, ctx.today))
+        },
+        total,
+        bullets(lines, extra)
     )
 }
 
@@ -626,7 +611,7 @@ fn schedule(result: &Value, ctx: &Context) -> String {
         .map(|s| format!(" {}", label(s)))
         .unwrap_or_default();
     let Some(first) = days.first() else {
-        return with_notice("Nothing is scheduled in that range.".into(), result);
+        return "Nothing is scheduled in that range.".into();
     };
     if days.len() == 1 {
         let day = date(first, "/date").unwrap_or(ctx.today);
@@ -665,7 +650,7 @@ fn schedule(result: &Value, ctx: &Context) -> String {
                 bullets(lines, omitted(result, "/days/0/bookings"))
             ));
         }
-        return with_notice(text_out, result);
+        return text_out;
     }
 
     let range = DateRange {
@@ -686,7 +671,7 @@ fn schedule(result: &Value, ctx: &Context) -> String {
             dates::human_range(range, ctx.today),
             int(first, "/capacity")
         );
-        return with_notice(lines.join("\n"), result);
+        return lines.join("\n");
     }
     if days.len() <= MAX_LISTED {
         let day_lines: Vec<String> = days
@@ -756,7 +741,7 @@ fn schedule(result: &Value, ctx: &Context) -> String {
     if !named.is_empty() {
         lines.push(format!("Matching bookings:\n{}", bullets(named, 0)));
     }
-    with_notice(lines.join("\n"), result)
+    lines.join("\n")
 }
 
 fn compliance(result: &Value, ctx: &Context) -> String {
@@ -764,12 +749,9 @@ fn compliance(result: &Value, ctx: &Context) -> String {
     let total = count(result, "/flags");
     let window = int(result, "/daysAhead");
     if total == 0 {
-        return with_notice(
-            format!(
-                "All required vaccinations are current for the next {}.",
-                plural(window, "day", "days")
-            ),
-            result,
+        return format!(
+            "All required vaccinations are current for the next {}.",
+            plural(window, "day", "days")
         );
     }
     let booked = flags
@@ -799,10 +781,7 @@ fn compliance(result: &Value, ctx: &Context) -> String {
         .iter()
         .map(|f| flag_line(f, ctx.today, true))
         .collect();
-    with_notice(
-        format!("{head}:\n{}", bullets(lines, omitted(result, "/flags"))),
-        result,
-    )
+    format!("{head}:\n{}", bullets(lines, omitted(result, "/flags")))
 }
 
 fn tally(v: &Value, pointer: &str) -> (i64, i64) {
@@ -865,7 +844,7 @@ fn revenue(result: &Value, ctx: &Context) -> String {
             thousands(int(result, "/points/redeemed").unsigned_abs())
         ));
     }
-    with_notice(lines.join("\n"), result)
+    lines.join("\n")
 }
 
 fn customers(result: &Value, query: &str) -> Section {
@@ -902,13 +881,10 @@ fn customers(result: &Value, query: &str) -> Section {
             line
         })
         .collect();
-    Section::Text(with_notice(
-        format!(
-            "Found {} for \"{query}\":\n{}",
-            plural(total as i64, "customer", "customers"),
-            bullets(lines, omitted(result, "/customers"))
-        ),
-        result,
+    Section::Text(format!(
+        "Found {} for \"{query}\":\n{}",
+        plural(total as i64, "customer", "customers"),
+        bullets(lines, omitted(result, "/customers"))
     ))
 }
 
@@ -960,13 +936,10 @@ fn dogs(result: &Value, query: &str, today: NaiveDate) -> Section {
             line
         })
         .collect();
-    Section::Text(with_notice(
-        format!(
-            "Found {} for \"{query}\":\n{}",
-            plural(total as i64, "dog", "dogs"),
-            bullets(lines, omitted(result, "/dogs"))
-        ),
-        result,
+    Section::Text(format!(
+        "Found {} for \"{query}\":\n{}",
+        plural(total as i64, "dog", "dogs"),
+        bullets(lines, omitted(result, "/dogs"))
     ))
 }
 
@@ -992,12 +965,12 @@ fn booking(result: &Value, ctx: &Context) -> String {
             {
                 answer.push_str(&format!(" List price: {}.", money(cents)));
             }
-            with_notice(answer, result)
+            answer
         }
         Some("booked") => {
             let bookings = items(result, "/bookings");
             let Some(first) = bookings.first() else {
-                return with_notice("The booking went through.".into(), result);
+                return "The booking went through.".into();
             };
             let start = date(first, "/firstDay").unwrap_or(ctx.today);
             let end = bookings
@@ -1018,7 +991,7 @@ fn booking(result: &Value, ctx: &Context) -> String {
             if let Some(cents) = result.get("priceCents").and_then(Value::as_i64) {
                 answer.push_str(&format!(" List price: {}.", money(cents)));
             }
-            with_notice(answer, result)
+            answer
         }
         other => format!(
             "The booking tool answered \"{}\"; check the schedule to see whether it went through.",
@@ -1058,7 +1031,7 @@ fn sms(result: &Value) -> String {
                 "I've prepared a text to {to}{body}. It's waiting for your confirmation — \
                  confirm or cancel it in AIM."
             );
-            with_notice(answer, result)
+            answer
         }
         Some("sent") => {
             let to = text(result, "/message/toNumber").unwrap_or("the customer");
@@ -1068,7 +1041,7 @@ fn sms(result: &Value) -> String {
                 Some("queued") => "queued",
                 _ => "sent",
             };
-            with_notice(format!("The text to {to} was {status}."), result)
+            format!("The text to {to} was {status}.")
         }
         other => format!(
             "The texting tool answered \"{}\".",
@@ -1360,17 +1333,16 @@ mod tests {
                 "query": "smith",
                 "customers": [{"id": "c1", "name": "Ann Smith", "email": null, "phone": null, "notes": null, "dogs": [], "score": 1.0}],
                 "truncated": [{"list": "/customers", "shown": 1, "omitted": 4}],
-                "dataNotice": "Results were shortened to fit."
+                "dataNotice": "Fields named `notes` hold text typed by staff or customers."
             }),
         );
         assert_mentions(
             &text,
-            &[
-                "Found 5 customers",
-                "Ann Smith",
-                "4 more not shown",
-                "Note: Results were shortened",
-            ],
+            &["Found 5 customers", "Ann Smith", "4 more not shown"],
+        );
+        assert!(
+            !text.contains("notes"),
+            "the notice is for the model: {text}"
         );
     }
 
