@@ -71,3 +71,16 @@ both_backends! {
         assert!(shown.response_text.contains('$'), "{}", shown.response_text);
     }
 }
+
+both_backends! {
+    async fn serve_demo_without_a_key_chats_with_the_offline_model(t: TestDb) {
+        let config = t.config();
+        assert!(config.anthropic_api_key.is_none());
+        let app = aim::build_app(&config, aim::Mode { demo: true }).await.unwrap();
+        assert_eq!(app.state.aim.model(), "aim-offline");
+        let manager = actor(&t, DEMO_MANAGER_EMAIL).await;
+        let out = app.state.aim.chat(&manager, "Search for customer Mark Huggins", None).await.unwrap();
+        assert_eq!(out.model_used, "aim-offline");
+        assert!(out.response_text.contains("Biscuit"), "{}", out.response_text);
+    }
+}
