@@ -8,8 +8,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::aim::AimError;
 use crate::auth::AuthError;
 use crate::db::DbError;
+use crate::llm::LlmError;
 
 tokio::task_local! {
     /// The id of the request being handled (set by the request-id middleware).
@@ -43,6 +45,16 @@ pub enum ApiError {
         field: Option<String>,
         message: String,
     },
+    /// The request conflicts with the current state (an action already decided).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// A service the request depends on failed (the language model); `message` is for staff.
+    #[error("{message}")]
+    Upstream {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     #[error("request body is larger than the server accepts")]
     PayloadTooLarge,
     #[error("the request took longer than the server allows")]
@@ -66,6 +78,8 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Upstream { status, .. } => *status,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -80,13 +94,14 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest { .. } => "bad_request",
             ApiError::Invalid { .. } => "invalid_input",
+            ApiError::Conflict { code, .. } | ApiError::Upstream { code, .. } => code,
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::Timeout => "timeout",
             ApiError::Internal(_) => "internal",
         }
     }
 
-    fn field(&self) -> Option<&str> {
+    pub fn field(&self) -> Option<&str> {
         match self {
             ApiError::BadRequest { field, .. } | ApiError::Invalid { field, .. } => {
                 field.as_deref()
@@ -94,20 +109,43 @@ impl ApiError {
             _ => None,
         }
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let request_id = current_request_id();
-        let status = self.status();
-        let message = match &self {
+    /// What the client reads: the error itself, or for internal errors a masked message
+    /// (the detail is logged here with the request id).
+    pub fn public_message(&self, request_id: &str) -> String {
+        match self {
             ApiError::Internal(detail) => {
                 tracing::error!(request_id = %request_id, error = %detail, "internal error");
                 "something went wrong on our side; quote the request id when reporting it"
                     .to_owned()
             }
             other => other.to_string(),
-        };
+        }
+    }
+
+    /// The same error for GraphQL: the message, and `extensions` with `code`, `requestId` and
+    /// `field` when an input is at fault.
+    pub fn into_graphql(self) -> async_graphql::Error {
+        let request_id = current_request_id();
+        let message = self.public_message(&request_id);
+        let code = self.code();
+        let field = self.field().map(str::to_owned);
+        use async_graphql::ErrorExtensions as _;
+        async_graphql::Error::new(message).extend_with(|_, e| {
+            e.set("code", code);
+            e.set("requestId", request_id.as_str());
+            if let Some(field) = &field {
+                e.set("field", field.as_str());
+            }
+        })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let request_id = current_request_id();
+        let status = self.status();
+        let message = self.public_message(&request_id);
         let mut error = json!({ "code": self.code(), "message": message, "requestId": request_id });
         if let Some(field) = self.field() {
             error["field"] = json!(field);
@@ -144,6 +182,40 @@ impl From<AuthError> for ApiError {
             AuthError::Forbidden(_) => ApiError::Forbidden(err.to_string()),
             AuthError::Db(db) => db.into(),
             AuthError::Hashing(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+impl From<AimError> for ApiError {
+    fn from(err: AimError) -> Self {
+        match err {
+            AimError::InvalidInput { field, message } => ApiError::Invalid {
+                field: Some(field.to_owned()),
+                message,
+            },
+            AimError::ConversationNotFound(_) | AimError::ActionNotFound(_) => {
+                ApiError::NotFound(err.to_string())
+            }
+            AimError::ActionNotPending { .. } => ApiError::Conflict {
+                code: err.code(),
+                message: err.to_string(),
+            },
+            AimError::Model(model) => {
+                tracing::warn!(error = %model, "chat turn failed at the model");
+                let status = match &model {
+                    LlmError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+                    LlmError::Api {
+                        status: 429 | 529, ..
+                    } => StatusCode::SERVICE_UNAVAILABLE,
+                    _ => StatusCode::BAD_GATEWAY,
+                };
+                ApiError::Upstream {
+                    status,
+                    code: model.code(),
+                    message: model.user_message(),
+                }
+            }
+            AimError::Db(db) => db.into(),
         }
     }
 }

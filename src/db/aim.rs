@@ -216,6 +216,59 @@ pub async fn recent_messages(
         .await)?)
 }
 
+/// A conversation's messages oldest first, after a position `(created_at, id)` of an earlier
+/// page.
+pub async fn messages_of(
+    c: &mut impl AsConn,
+    conversation_id: ConversationId,
+    after: Option<(DateTime<Utc>, MessageId)>,
+    limit: i64,
+) -> DbResult<Vec<MessageRow>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM aim_messages WHERE conversation_id = $1 \
+         AND ($2 IS NULL OR created_at > $2 OR (created_at = $2 AND id > $3)) \
+         ORDER BY created_at, id LIMIT $4"
+    );
+    let (after_at, after_id) = after.unzip();
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(conversation_id)
+        .bind(after_at)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(conn)
+        .await)?)
+}
+
+/// The first `limit` messages (oldest first) of each of several conversations, in one query:
+/// what a page of conversations with their messages loads at once.
+pub async fn first_messages_of_many(
+    c: &mut impl AsConn,
+    conversation_ids: &[ConversationId],
+    limit: i64,
+) -> DbResult<Vec<MessageRow>> {
+    if conversation_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Built from a column list and a count of placeholders only; values are bound.
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {} FROM (SELECT m.*, ROW_NUMBER() OVER \
+         (PARTITION BY conversation_id ORDER BY created_at, id) AS n \
+         FROM aim_messages m WHERE conversation_id IN ({})) ranked \
+         WHERE n <= $1 ORDER BY conversation_id, created_at, id",
+        message_columns!(),
+        super::placeholders(2, conversation_ids.len())
+    ));
+    Ok(on_conn!(c, |conn| {
+        let mut query = sqlx::query_as(sql).bind(limit);
+        for id in conversation_ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(conn).await
+    })?)
+}
+
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct ActionRow {
     pub id: ActionId,
