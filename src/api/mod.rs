@@ -2,9 +2,11 @@
 //! knows about HTTP or GraphQL.
 
 pub mod auth;
+pub mod cursor;
 pub mod error;
 pub mod graphql;
 pub mod health;
+pub mod rest;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v2/auth/login", post(auth::login))
         .route("/api/v2/admin/staff", get(auth::list_staff))
+        .merge(rest::router())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

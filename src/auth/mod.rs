@@ -106,6 +106,14 @@ pub struct Authenticated {
 }
 
 impl Authenticated {
+    /// The staff user as the services see who is acting.
+    pub fn actor(&self) -> crate::domain::Actor {
+        crate::domain::Actor {
+            staff_user_id: self.staff.id,
+            role: self.staff.role,
+        }
+    }
+
     /// Refuses unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), AuthError> {
         if roles.contains(&self.staff.role) {

@@ -1,0 +1,224 @@
+//! The REST shims under `/api/v2/admin/aim/`, against the demo facility and the offline model.
+
+use std::time::Duration;
+
+use aim::Mode;
+use aim::facility::demo::{DEMO_MANAGER_EMAIL, DEMO_STAFF_EMAIL};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::common::{TestDb, TestServer};
+
+/// The demo facility served on port 0, answered by the offline model.
+async fn demo_server(t: &TestDb) -> TestServer {
+    TestServer::start(t.config(), Mode { demo: true }).await
+}
+
+async fn token(t: &TestDb, email: &str) -> String {
+    let config = t.config();
+    let keys = aim::jwt_keys(&config, &t.db, aim::SecretSource::Required)
+        .await
+        .unwrap();
+    aim::issue_token(&t.db, &keys, email, Duration::from_secs(600))
+        .await
+        .unwrap()
+        .token
+}
+
+async fn call(
+    server: &TestServer,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let mut request = server.client.request(method, server.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+/// `<…?…cursor=X…>; rel="next"` → the path of the next page.
+fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let link = headers.get("link")?.to_str().ok()?;
+    let start = link.find('<')? + 1;
+    let end = link.find('>')?;
+    assert!(link.ends_with("rel=\"next\""), "{link}");
+    Some(link[start..end].to_owned())
+}
+
+const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/v2/admin/aim/chat"),
+    ("GET", "/api/v2/admin/aim/conversations"),
+    (
+        "GET",
+        "/api/v2/admin/aim/conversations/0190a0b4-0000-7000-8000-000000000000",
+    ),
+    (
+        "DELETE",
+        "/api/v2/admin/aim/conversations/0190a0b4-0000-7000-8000-000000000000",
+    ),
+    (
+        "GET",
+        "/api/v2/admin/aim/actions/0190a0b4-0000-7000-8000-000000000000",
+    ),
+    (
+        "POST",
+        "/api/v2/admin/aim/actions/0190a0b4-0000-7000-8000-000000000000/confirm",
+    ),
+    (
+        "POST",
+        "/api/v2/admin/aim/actions/0190a0b4-0000-7000-8000-000000000000/cancel",
+    ),
+];
+
+both_backends! {
+    async fn every_chat_route_answers_401_without_a_valid_token(t: TestDb) {
+        let server = demo_server(&t).await;
+        for (method, path) in ROUTES {
+            for bad in [None, Some("not-a-token")] {
+                let method: Method = method.parse().unwrap();
+                let body = (method == Method::POST).then(|| json!({"message": "hi"}));
+                let (status, headers, body) = call(&server, method.clone(), path, bad, body).await;
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+                assert!(headers.get("www-authenticate").unwrap().to_str().unwrap().starts_with("Bearer"));
+                assert_eq!(body["error"]["code"], "unauthenticated", "{method} {path}");
+            }
+        }
+    }
+
+    async fn chat_over_rest_answers_and_the_conversation_reads_back(t: TestDb) {
+        let server = demo_server(&t).await;
+        let staff = token(&t, DEMO_STAFF_EMAIL).await;
+        let (status, _, answer) = call(&server, Method::POST, "/api/v2/admin/aim/chat", Some(&staff), Some(json!({"message": "How's today looking?"}))).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["modelUsed"], "aim-offline");
+        assert_eq!(answer["toolsUsed"], json!(["get_today_summary"]));
+        assert!(answer["responseText"].as_str().unwrap().contains("40"));
+        assert!(answer.get("pendingActions").is_none(), "only when there are any");
+        let id = answer["conversationId"].as_str().unwrap().to_owned();
+
+        let (status, _, follow) = call(&server, Method::POST, "/api/v2/admin/aim/chat", Some(&staff), Some(json!({"message": "Search for customer Mark Huggins", "conversationId": id}))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(follow["conversationId"], id.as_str());
+
+        let (status, _, detail) = call(&server, Method::GET, &format!("/api/v2/admin/aim/conversations/{id}"), Some(&staff), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(detail["id"], id.as_str());
+        assert_eq!(detail["title"], "How's today looking?");
+        assert_eq!(detail["status"], "active");
+        let messages = detail["messages"].as_array().unwrap();
+        let roles: Vec<&str> = messages.iter().map(|m| m["role"].as_str().unwrap()).collect();
+        assert_eq!(roles, ["user", "assistant", "user", "assistant"]);
+        assert_eq!(messages[1]["toolCalls"][0]["name"], "get_today_summary");
+        assert_eq!(messages[1]["modelUsed"], "aim-offline");
+        assert_eq!(messages[3]["content"], follow["responseText"]);
+    }
+
+    async fn another_staff_users_conversation_and_action_are_404(t: TestDb) {
+        let server = demo_server(&t).await;
+        let staff = token(&t, DEMO_STAFF_EMAIL).await;
+        let manager = token(&t, DEMO_MANAGER_EMAIL).await;
+        let (_, _, answer) = call(&server, Method::POST, "/api/v2/admin/aim/chat", Some(&staff), Some(json!({"message": "Book Pepper for daycare next Friday"}))).await;
+        let id = answer["conversationId"].as_str().unwrap();
+        let action = answer["pendingActions"][0]["id"].as_str().expect("a proposed booking");
+        for (method, path) in [
+            (Method::GET, format!("/api/v2/admin/aim/conversations/{id}")),
+            (Method::DELETE, format!("/api/v2/admin/aim/conversations/{id}")),
+            (Method::GET, format!("/api/v2/admin/aim/actions/{action}")),
+            (Method::POST, format!("/api/v2/admin/aim/actions/{action}/confirm")),
+            (Method::POST, format!("/api/v2/admin/aim/actions/{action}/cancel")),
+        ] {
+            let (status, _, body) = call(&server, method.clone(), &path, Some(&manager), None).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
+            assert_eq!(body["error"]["code"], "not_found");
+        }
+        let (status, _, body) = call(&server, Method::POST, "/api/v2/admin/aim/chat", Some(&manager), Some(json!({"message": "hi", "conversationId": id}))).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+        let (_, _, list) = call(&server, Method::GET, "/api/v2/admin/aim/conversations", Some(&manager), None).await;
+        assert_eq!(list, json!([]));
+    }
+
+    async fn a_proposed_action_is_confirmed_once_over_rest(t: TestDb) {
+        let server = demo_server(&t).await;
+        let staff = token(&t, DEMO_STAFF_EMAIL).await;
+        let (_, _, answer) = call(&server, Method::POST, "/api/v2/admin/aim/chat", Some(&staff), Some(json!({"message": "Book Pepper for daycare next Friday"}))).await;
+        let action = &answer["pendingActions"][0];
+        assert_eq!(action["status"], "pending");
+        assert_eq!(action["tool"], "create_booking");
+        let path = format!("/api/v2/admin/aim/actions/{}/confirm", action["id"].as_str().unwrap());
+        let (status, _, first) = call(&server, Method::POST, &path, Some(&staff), None).await;
+        assert_eq!(status, StatusCode::OK, "{first}");
+        assert_eq!(first["status"], "executed");
+        let (status, _, again) = call(&server, Method::POST, &path, Some(&staff), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(again["result"], first["result"]);
+        let cancel = path.replace("/confirm", "/cancel");
+        let (status, _, body) = call(&server, Method::POST, &cancel, Some(&staff), None).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error"]["code"], "action_not_pending");
+    }
+
+    async fn conversations_page_by_link_header_without_repeats(t: TestDb) {
+        let server = demo_server(&t).await;
+        let staff = token(&t, DEMO_STAFF_EMAIL).await;
+        let mut created = Vec::new();
+        for i in 0..7 {
+            let (_, _, answer) = call(&server, Method::POST, "/api/v2/admin/aim/chat", Some(&staff), Some(json!({"message": format!("Which vaccinations are due? ({i})")}))).await;
+            created.push(answer["conversationId"].as_str().unwrap().to_owned());
+        }
+        let mut seen = Vec::new();
+        let mut path = Some("/api/v2/admin/aim/conversations?limit=3".to_owned());
+        let mut pages = 0;
+        while let Some(p) = path {
+            let (status, headers, page) = call(&server, Method::GET, &p, Some(&staff), None).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            let page = page.as_array().unwrap();
+            assert!(page.len() <= 3);
+            seen.extend(page.iter().map(|c| c["id"].as_str().unwrap().to_owned()));
+            path = next_link(&headers);
+            pages += 1;
+        }
+        assert_eq!(pages, 3);
+        created.reverse();
+        assert_eq!(seen, created, "newest first, each once");
+
+        // Archived conversations leave the default list.
+        let (status, _, archived) = call(&server, Method::DELETE, &format!("/api/v2/admin/aim/conversations/{}", created[0]), Some(&staff), None).await;
+        assert_eq!((status, archived["status"].as_str()), (StatusCode::OK, Some("archived")));
+        let (_, _, list) = call(&server, Method::GET, "/api/v2/admin/aim/conversations?limit=100", Some(&staff), None).await;
+        assert_eq!(list.as_array().unwrap().len(), 6);
+        let (_, _, list) = call(&server, Method::GET, "/api/v2/admin/aim/conversations?status=archived", Some(&staff), None).await;
+        assert_eq!(list.as_array().unwrap().len(), 1);
+    }
+
+    async fn bad_ids_bodies_and_parameters_name_the_field(t: TestDb) {
+        let server = demo_server(&t).await;
+        let staff = token(&t, DEMO_STAFF_EMAIL).await;
+        let cases = [
+            (Method::GET, "/api/v2/admin/aim/conversations/not-an-id", None, StatusCode::BAD_REQUEST, "id"),
+            (Method::POST, "/api/v2/admin/aim/actions/42/confirm", None, StatusCode::BAD_REQUEST, "id"),
+            (Method::GET, "/api/v2/admin/aim/conversations?limit=0", None, StatusCode::UNPROCESSABLE_ENTITY, "limit"),
+            (Method::GET, "/api/v2/admin/aim/conversations?cursor=nonsense", None, StatusCode::BAD_REQUEST, "cursor"),
+            (Method::GET, "/api/v2/admin/aim/conversations?status=deleted", None, StatusCode::UNPROCESSABLE_ENTITY, "status"),
+            (Method::POST, "/api/v2/admin/aim/chat", Some(json!({"message": "  "})), StatusCode::UNPROCESSABLE_ENTITY, "message"),
+            (Method::POST, "/api/v2/admin/aim/chat", Some(json!({"message": "hi", "conversationId": "x"})), StatusCode::BAD_REQUEST, "conversationId"),
+        ];
+        for (method, path, body, expected, field) in cases {
+            let (status, _, answer) = call(&server, method.clone(), path, Some(&staff), body).await;
+            assert_eq!(status, expected, "{method} {path}: {answer}");
+            assert_eq!(answer["error"]["field"], field, "{method} {path}: {answer}");
+        }
+        let (status, _, answer) = call(&server, Method::POST, "/api/v2/admin/aim/chat", Some(&staff), Some(json!({"message": "hi", "staffUserId": "someone-else"}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the staff user comes from the token: {answer}");
+    }
+}
