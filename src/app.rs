@@ -171,6 +171,7 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         facility,
         aim,
         schema,
+        openapi: Arc::new(api::rest::router().1),
         metrics: telemetry::metrics_handle(),
     };
     Ok(App {

@@ -41,22 +41,27 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginInput {
     email: String,
     password: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginOutput {
     token: String,
     expires_at: DateTime<Utc>,
+    /// `{id, email, name, role, active, createdAt}`.
+    #[schema(value_type = Object)]
     staff_user: StaffUser,
 }
 
 /// `POST /api/v2/auth/login` — `{email, password}` → `{token, expiresAt, staffUser}`.
+#[utoipa::path(post, path = "/api/v2/auth/login", tag = "auth", request_body = LoginInput, security(()),
+    responses((status = 200, body = LoginOutput), (status = 401, description = "unknown email or wrong password", body = super::error::ErrorBody),
+        (status = 422, body = super::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<LoginInput>,
@@ -82,6 +87,9 @@ pub async fn login(
 }
 
 /// `GET /api/v2/admin/staff` — every staff user (managers and admins).
+#[utoipa::path(get, path = "/api/v2/admin/staff", tag = "auth",
+    responses((status = 200, description = "`[{id, email, name, role, active, createdAt}]`", body = Vec<serde_json::Value>),
+        (status = 401, body = super::error::ErrorBody), (status = 403, description = "not a manager or admin", body = super::error::ErrorBody)))]
 pub async fn list_staff(
     State(state): State<AppState>,
     Staff(caller): Staff,

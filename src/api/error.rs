@@ -246,6 +246,26 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+/// Every error response: `{"error": {"code", "message", "requestId", "field"?}}` (for the
+/// OpenAPI document; responses are built by [`ApiError`]'s `IntoResponse`).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetail {
+    /// Machine-readable, e.g. `not_found`, `invalid_input`, `unauthenticated`.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// Also in the `x-request-id` header and the server's logs.
+    pub request_id: String,
+    /// The input at fault, when one is.
+    pub field: Option<String>,
+}
+
 /// JSON body extractor whose rejections use the API's error format.
 #[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]

@@ -16,7 +16,7 @@ use axum::extract::Request;
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -42,6 +42,8 @@ pub struct AppState {
     /// The assistant: chat turns and the actions they propose.
     pub aim: Aim,
     pub schema: graphql::AimSchema,
+    /// The OpenAPI document of the REST routes.
+    pub openapi: Arc<utoipa::openapi::OpenApi>,
     pub metrics: PrometheusHandle,
 }
 
@@ -50,14 +52,14 @@ const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
+    let (rest_routes, _) = rest::router();
     let api = Router::new()
         .route(
             "/graphql",
             get(graphql::graphql_handler).post(graphql::graphql_handler),
         )
-        .route("/api/v2/auth/login", post(auth::login))
-        .route("/api/v2/admin/staff", get(auth::list_staff))
-        .merge(rest::router())
+        .merge(rest_routes)
+        .route("/api/v2/openapi.json", get(rest::openapi_json))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

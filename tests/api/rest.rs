@@ -222,3 +222,40 @@ both_backends! {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the staff user comes from the token: {answer}");
     }
 }
+
+both_backends! {
+    async fn the_openapi_document_lists_every_rest_route_and_each_is_served(t: TestDb) {
+        let server = demo_server(&t).await;
+        let staff = token(&t, DEMO_STAFF_EMAIL).await;
+        let (status, _, _) = call(&server, Method::GET, "/api/v2/openapi.json", None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _, doc) = call(&server, Method::GET, "/api/v2/openapi.json", Some(&staff), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{}", doc["openapi"]);
+        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+
+        let mut documented: Vec<(String, String)> = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                documented.push((method.to_uppercase(), path.clone()));
+            }
+        }
+        let mut expected: Vec<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.replace("0190a0b4-0000-7000-8000-000000000000", "{id}"))).collect();
+        expected.push(("POST".into(), "/api/v2/auth/login".into()));
+        expected.push(("GET".into(), "/api/v2/admin/staff".into()));
+        for route in &expected {
+            assert!(documented.contains(route), "{route:?} is not documented: {documented:?}");
+        }
+        // Everything documented is served: without a token, 401 (or the login's own answer),
+        // never 404 or 405.
+        for (method, path) in &documented {
+            let concrete = path.replace("{id}", "0190a0b4-0000-7000-8000-000000000000");
+            let body = (method == "POST").then(|| json!({}));
+            let (status, _, _) = call(&server, method.parse().unwrap(), &concrete, None, body).await;
+            assert!(
+                status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}: {status}"
+            );
+        }
+    }
+}

@@ -2,22 +2,23 @@
 //! actions AIM proposed. The same services as the GraphQL resolvers; camelCase JSON with the
 //! original design's field names.
 
-use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::aim::actions::ActionView;
 use crate::aim::chat::ChatOutput;
 use crate::api::AppState;
 use crate::api::auth::Staff;
 use crate::api::cursor::Cursor;
-use crate::api::error::{ApiError, ApiJson};
+use crate::api::error::{ApiError, ApiJson, ErrorBody};
 use crate::db::aim::{ConversationRow, MessageRow};
 use crate::db::{self};
 use crate::domain::*;
@@ -29,41 +30,43 @@ const MAX_LIMIT: i64 = 100;
 /// Messages read per query when a conversation is shown whole.
 const MESSAGE_BATCH: i64 = 500;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v2/admin/aim/chat", post(chat))
-        .route("/api/v2/admin/aim/conversations", get(list_conversations))
-        .route(
-            "/api/v2/admin/aim/conversations/{id}",
-            get(get_conversation).delete(archive_conversation),
-        )
-        .route("/api/v2/admin/aim/actions/{id}", get(get_action))
-        .route(
-            "/api/v2/admin/aim/actions/{id}/confirm",
-            post(confirm_action),
-        )
-        .route("/api/v2/admin/aim/actions/{id}/cancel", post(cancel_action))
+/// The routes with their OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(chat))
+        .routes(routes!(list_conversations))
+        .routes(routes!(get_conversation, archive_conversation))
+        .routes(routes!(get_action))
+        .routes(routes!(confirm_action))
+        .routes(routes!(cancel_action))
 }
 
 /// `POST /api/v2/admin/aim/chat`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ChatBody {
+    /// What the staff member asks (at most 4,000 characters).
     pub message: String,
     /// Continue this conversation; a new one starts without it.
+    #[schema(format = Uuid)]
     pub conversation_id: Option<String>,
 }
 
 /// What a chat turn answers: `AimChatOutput`, plus the actions it proposed when any.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatAnswer {
     pub response_text: String,
+    #[schema(value_type = String, format = Uuid)]
     pub conversation_id: ConversationId,
+    /// Tool names in call order.
     pub tools_used: Vec<String>,
     pub model_used: String,
+    /// Bookings and texts proposed in this turn, waiting for confirmation; absent when none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub pending_actions: Vec<ActionView>,
+    pub pending_actions: Vec<ActionJson>,
+    /// The stored assistant message.
+    #[schema(value_type = String, format = Uuid)]
     pub message_id: MessageId,
 }
 
@@ -74,19 +77,23 @@ impl From<ChatOutput> for ChatAnswer {
             conversation_id: out.conversation_id,
             tools_used: out.tools_used,
             model_used: out.model_used,
-            pending_actions: out.pending_actions,
+            pending_actions: out.pending_actions.into_iter().map(Into::into).collect(),
             message_id: out.message_id,
         }
     }
 }
 
 /// A conversation as listed (the original design's `AimConversation`, with token totals).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationJson {
+    #[schema(value_type = String, format = Uuid)]
     pub id: ConversationId,
+    #[schema(value_type = String, format = Uuid)]
     pub staff_user_id: StaffUserId,
     pub title: Option<String>,
+    /// `active` or `archived`.
+    #[schema(value_type = String, example = "active")]
     pub status: ConversationStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -114,14 +121,19 @@ impl From<ConversationRow> for ConversationJson {
 }
 
 /// A message (the original design's `AimMessage`, with token usage).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageJson {
+    #[schema(value_type = String, format = Uuid)]
     pub id: MessageId,
+    #[schema(value_type = String, format = Uuid)]
     pub conversation_id: ConversationId,
+    /// `user` or `assistant`.
+    #[schema(value_type = String, example = "assistant")]
     pub role: MessageRole,
     pub content: String,
     /// Each call: `id`, `name`, `input`, `output`, `isError`, `durationMs`, `round`.
+    #[schema(value_type = Option<Vec<Object>>)]
     pub tool_calls: Option<Value>,
     pub model_used: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -150,13 +162,62 @@ impl From<MessageRow> for MessageJson {
 }
 
 /// A conversation with its messages (oldest first) and the actions proposed in it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationDetail {
     #[serde(flatten)]
     pub conversation: ConversationJson,
     pub messages: Vec<MessageJson>,
-    pub actions: Vec<ActionView>,
+    /// Actions proposed in the conversation, newest first.
+    pub actions: Vec<ActionJson>,
+}
+
+/// A booking or text AIM proposed: `pending` until the owner of the conversation confirms
+/// (`executed` or `failed`) or cancels it, or it expires after 30 minutes.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionJson {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: ActionId,
+    #[schema(value_type = String, format = Uuid)]
+    pub conversation_id: ConversationId,
+    /// `create_booking` or `send_sms_to_customer`.
+    #[schema(value_type = String, example = "create_booking")]
+    pub tool: ActionTool,
+    pub summary: String,
+    /// The tool input as validated.
+    #[schema(value_type = Object)]
+    pub input: Value,
+    /// `pending`, `confirmed`, `cancelled`, `executed`, `failed` or `expired`.
+    #[schema(value_type = String, example = "pending")]
+    pub status: ActionStatus,
+    /// What it did, once executed.
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl From<ActionView> for ActionJson {
+    fn from(a: ActionView) -> Self {
+        ActionJson {
+            id: a.id,
+            conversation_id: a.conversation_id,
+            tool: a.tool,
+            summary: a.summary,
+            input: a.input,
+            status: a.status,
+            result: a.result,
+            error: a.error,
+            created_at: a.created_at,
+            expires_at: a.expires_at,
+            decided_at: a.decided_at,
+            completed_at: a.completed_at,
+        }
+    }
 }
 
 fn parse_id<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, ApiError> {
@@ -166,6 +227,9 @@ fn parse_id<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, ApiError
     })
 }
 
+#[utoipa::path(post, path = "/api/v2/admin/aim/chat", tag = "chat", request_body = ChatBody,
+    responses((status = 200, body = ChatAnswer), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, description = "not the caller's conversation", body = ErrorBody),
+        (status = 422, description = "bad message", body = ErrorBody), (status = 502, description = "the model failed", body = ErrorBody)))]
 async fn chat(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -183,15 +247,21 @@ async fn chat(
     Ok(ApiJson(out.into()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Conversations per page, 1–100 (default 20).
     limit: Option<String>,
+    /// The next page's cursor, from the `Link` header.
     cursor: Option<String>,
+    /// `active` (default), `archived` or `all`.
     status: Option<String>,
 }
 
 /// `GET /api/v2/admin/aim/conversations?limit=20&cursor=&status=active`: the caller's
 /// conversations, most recently used first; `Link: <…>; rel="next"` when there are more.
+#[utoipa::path(get, path = "/api/v2/admin/aim/conversations", tag = "chat", params(ListParams),
+    responses((status = 200, body = Vec<ConversationJson>, headers(("link" = String, description = "`<…>; rel=\"next\"` when there are more"))), (status = 401, description = "no valid token", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_conversations(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -264,6 +334,8 @@ async fn list_conversations(
 
 /// `GET /api/v2/admin/aim/conversations/{id}`: the caller's conversation (archived too) with
 /// every message, oldest first.
+#[utoipa::path(get, path = "/api/v2/admin/aim/conversations/{id}", tag = "chat", params(("id" = String, Path, format = Uuid, description = "conversation id")),
+    responses((status = 200, body = ConversationDetail), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_conversation(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -290,11 +362,13 @@ async fn get_conversation(
     Ok(ApiJson(ConversationDetail {
         conversation: conversation.into(),
         messages: messages.into_iter().map(Into::into).collect(),
-        actions,
+        actions: actions.into_iter().map(Into::into).collect(),
     }))
 }
 
 /// `DELETE /api/v2/admin/aim/conversations/{id}`: archives it and answers with it.
+#[utoipa::path(delete, path = "/api/v2/admin/aim/conversations/{id}", tag = "chat", params(("id" = String, Path, format = Uuid, description = "conversation id")),
+    responses((status = 200, body = ConversationJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn archive_conversation(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -305,33 +379,42 @@ async fn archive_conversation(
     Ok(ApiJson(row.into()))
 }
 
+/// `GET /api/v2/admin/aim/actions/{id}`.
+#[utoipa::path(get, path = "/api/v2/admin/aim/actions/{id}", tag = "chat", params(("id" = String, Path, format = Uuid, description = "action id")),
+    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_action(
     State(state): State<AppState>,
     Staff(caller): Staff,
     Path(id): Path<String>,
-) -> Result<ApiJson<ActionView>, ApiError> {
+) -> Result<ApiJson<ActionJson>, ApiError> {
     let id = parse_id("id", &id)?;
-    Ok(ApiJson(state.aim.action(&caller.actor(), id).await?))
+    Ok(ApiJson(state.aim.action(&caller.actor(), id).await?.into()))
 }
 
 /// `POST /api/v2/admin/aim/actions/{id}/confirm`: executes it once; repeating answers the same.
+#[utoipa::path(post, path = "/api/v2/admin/aim/actions/{id}/confirm", tag = "chat", params(("id" = String, Path, format = Uuid, description = "action id")),
+    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "cancelled or expired", body = ErrorBody)))]
 async fn confirm_action(
     State(state): State<AppState>,
     Staff(caller): Staff,
     Path(id): Path<String>,
-) -> Result<ApiJson<ActionView>, ApiError> {
+) -> Result<ApiJson<ActionJson>, ApiError> {
     let id = parse_id("id", &id)?;
     Ok(ApiJson(
-        state.aim.confirm_action(&caller.actor(), id).await?,
+        state.aim.confirm_action(&caller.actor(), id).await?.into(),
     ))
 }
 
 /// `POST /api/v2/admin/aim/actions/{id}/cancel`.
+#[utoipa::path(post, path = "/api/v2/admin/aim/actions/{id}/cancel", tag = "chat", params(("id" = String, Path, format = Uuid, description = "action id")),
+    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "already executed or expired", body = ErrorBody)))]
 async fn cancel_action(
     State(state): State<AppState>,
     Staff(caller): Staff,
     Path(id): Path<String>,
-) -> Result<ApiJson<ActionView>, ApiError> {
+) -> Result<ApiJson<ActionJson>, ApiError> {
     let id = parse_id("id", &id)?;
-    Ok(ApiJson(state.aim.cancel_action(&caller.actor(), id).await?))
+    Ok(ApiJson(
+        state.aim.cancel_action(&caller.actor(), id).await?.into(),
+    ))
 }
