@@ -151,7 +151,11 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
     };
     let keys = jwt_keys(config, &db, source).await?;
     let auth = AuthService::new(db.clone(), keys);
-    let schema = api::graphql::schema_builder().finish();
+    let mut schema = api::graphql::schema_builder();
+    if !config.graphql_introspection {
+        schema = schema.disable_introspection();
+    }
+    let schema = schema.finish();
     let sms = SmsService::from_config(db.clone(), config);
     if sms.is_dry_run() {
         tracing::info!("Twilio is not configured: SMS are recorded in the outbox, not sent");

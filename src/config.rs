@@ -243,6 +243,20 @@ pub struct Config {
     #[arg(long, env = "AIM_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
 
+    /// Chat turns one staff user may start per minute (a burst of as many is allowed).
+    #[arg(long, env = "AIM_CHAT_PER_MINUTE", default_value = "20", value_parser = parse_positive, global = true)]
+    pub chat_per_minute: u32,
+
+    /// Whether GraphQL answers introspection queries (the playground needs them; turn off in
+    /// production if clients don't).
+    #[arg(long, env = "AIM_GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub graphql_introspection: bool,
+
+    /// Browser origins allowed to call the API (comma-separated, e.g.
+    /// `https://admin.happytail.example`); none by default.
+    #[arg(long, env = "AIM_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
     /// Log format (`text` or `json`); the filter is RUST_LOG (default `info`).
     #[arg(
         long,
@@ -275,6 +289,10 @@ pub enum ConfigError {
     PartialTwilio,
     #[error("AIM_JWT_ISSUER and AIM_JWT_AUDIENCE must not be empty")]
     EmptyClaim,
+    #[error(
+        "AIM_CORS_ORIGINS: `{0}` is not an origin such as https://admin.example.com (scheme and host, no path)"
+    )]
+    BadCorsOrigin(String),
     #[error("AIM_MAX_BODY_BYTES must be at least 1024")]
     TinyBodyLimit,
     #[error(
@@ -352,6 +370,15 @@ impl Config {
         ] {
             if let Some(key) = key {
                 check_api_key(name, key)?;
+            }
+        }
+        for origin in &self.cors_origins {
+            let origin = origin.trim();
+            if origin.parse::<axum::http::HeaderValue>().is_err()
+                || !(origin.starts_with("http://") || origin.starts_with("https://"))
+                || origin.trim_end_matches('/').matches('/').count() != 2
+            {
+                return Err(ConfigError::BadCorsOrigin(origin.to_owned()));
             }
         }
         if self.max_body_bytes < 1024 {

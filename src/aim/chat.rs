@@ -80,6 +80,7 @@ impl Aim {
         conversation_id: Option<ConversationId>,
     ) -> AimResult<ChatOutput> {
         let message = self.check_message(message)?;
+        self.take_turn(actor.staff_user_id)?;
         let conversation = self
             .record_question(actor, message, conversation_id)
             .await?;

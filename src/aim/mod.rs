@@ -1,12 +1,16 @@
 //! AIM itself: the tools it offers the model, its system prompt, pending actions that staff
 //! confirm, and the chat orchestrator that ties them together.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
 use crate::config::{Config, WriteTools};
 use crate::db::DbError;
-use crate::domain::ActionStatus;
+use crate::domain::{ActionStatus, StaffUserId};
 use crate::facility::{Facility, FacilityError};
 use crate::llm::{LlmError, Provider};
 
@@ -32,6 +36,8 @@ pub struct ChatSettings {
     pub max_tokens: u32,
     /// How long a proposed action waits for confirmation.
     pub action_ttl: Duration,
+    /// Turns one staff user may start per minute.
+    pub per_minute: u32,
 }
 
 impl Default for ChatSettings {
@@ -44,6 +50,7 @@ impl Default for ChatSettings {
             max_message_chars: 4_000,
             max_tokens: 2_048,
             action_ttl: Duration::from_secs(30 * 60),
+            per_minute: 20,
         }
     }
 }
@@ -53,6 +60,7 @@ impl ChatSettings {
         ChatSettings {
             writes: config.write_tools,
             max_tokens: config.llm_max_tokens,
+            per_minute: config.chat_per_minute,
             ..ChatSettings::default()
         }
     }
@@ -64,15 +72,29 @@ pub struct Aim {
     facility: Facility,
     provider: Arc<dyn Provider>,
     settings: ChatSettings,
+    /// Turns per staff user: each costs model calls, so one user can't crowd out the rest.
+    turns: Arc<DefaultKeyedRateLimiter<StaffUserId>>,
 }
 
 impl Aim {
     pub fn new(facility: Facility, provider: Arc<dyn Provider>, settings: ChatSettings) -> Aim {
+        let per_minute = NonZeroU32::new(settings.per_minute).unwrap_or(NonZeroU32::MIN);
         Aim {
             facility,
             provider,
             settings,
+            turns: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
         }
+    }
+
+    /// Takes one turn from `staff`'s allowance, or says when the next one is free.
+    fn take_turn(&self, staff: StaffUserId) -> AimResult<()> {
+        self.turns.check_key(&staff).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            AimError::RateLimited {
+                retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+            }
+        })
     }
 
     pub fn facility(&self) -> &Facility {
@@ -108,6 +130,9 @@ pub enum AimError {
         status: ActionStatus,
         wanted: &'static str,
     },
+    /// The staff user has started too many turns in the last minute.
+    #[error("too many messages in a short time; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// The model failed after its retries; the staff message is on record.
     #[error("{}", .0.user_message())]
     Model(#[from] LlmError),
@@ -137,6 +162,7 @@ impl AimError {
             AimError::InvalidInput { .. } => "invalid_input",
             AimError::ConversationNotFound(_) | AimError::ActionNotFound(_) => "not_found",
             AimError::ActionNotPending { .. } => "action_not_pending",
+            AimError::RateLimited { .. } => "rate_limited",
             AimError::Model(err) => err.code(),
             AimError::Db(_) => "internal",
         }

@@ -55,6 +55,11 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("request body is larger than the server accepts")]
     PayloadTooLarge,
     #[error("the request took longer than the server allows")]
@@ -80,6 +85,7 @@ impl ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Upstream { status, .. } => *status,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -95,6 +101,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => "bad_request",
             ApiError::Invalid { .. } => "invalid_input",
             ApiError::Conflict { code, .. } | ApiError::Upstream { code, .. } => code,
+            ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::Timeout => "timeout",
             ApiError::Internal(_) => "internal",
@@ -151,6 +158,14 @@ impl IntoResponse for ApiError {
             error["field"] = json!(field);
         }
         let mut response = (status, Json(json!({ "error": error }))).into_response();
+        if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        } = &self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             let challenge = if matches!(&self, ApiError::Unauthorized(m) if m == MISSING_TOKEN) {
                 HeaderValue::from_static("Bearer")
@@ -215,6 +230,10 @@ impl From<AimError> for ApiError {
                     message: model.user_message(),
                 }
             }
+            AimError::RateLimited { retry_after_secs } => ApiError::TooManyRequests {
+                message: err.to_string(),
+                retry_after_secs,
+            },
             AimError::Db(db) => db.into(),
         }
     }

@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderName, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -71,6 +72,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .route_layer(middleware::from_fn(health::track));
 
+    let api = match cors(&config) {
+        Some(cors) => api.layer(cors),
+        None => api,
+    };
     api.layer(middleware::from_fn(request_id_scope))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -86,6 +91,27 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
         .with_state(state)
+}
+
+/// CORS for the configured browser origins (`AIM_CORS_ORIGINS`); none by default, so browsers
+/// on other origins can't call the API.
+fn cors(config: &Config) -> Option<CorsLayer> {
+    let origins: Vec<HeaderValue> = config
+        .cors_origins
+        .iter()
+        .filter_map(|o| o.trim().trim_end_matches('/').parse().ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .expose_headers([header::LINK, header::RETRY_AFTER, REQUEST_ID_HEADER])
+            .max_age(Duration::from_secs(3600)),
+    )
 }
 
 fn request_timeout(config: &Config) -> Duration {

@@ -11,11 +11,11 @@ use crate::both_backends;
 use crate::common::{TestDb, TestServer};
 
 /// The demo facility served on port 0, answered by the offline model.
-async fn demo_server(t: &TestDb) -> TestServer {
+pub async fn demo_server(t: &TestDb) -> TestServer {
     TestServer::start(t.config(), Mode { demo: true }).await
 }
 
-async fn token(t: &TestDb, email: &str) -> String {
+pub async fn token(t: &TestDb, email: &str) -> String {
     let config = t.config();
     let keys = aim::jwt_keys(&config, &t.db, aim::SecretSource::Required)
         .await
@@ -26,7 +26,7 @@ async fn token(t: &TestDb, email: &str) -> String {
         .token
 }
 
-async fn call(
+pub async fn call(
     server: &TestServer,
     method: Method,
     path: &str,

@@ -1,0 +1,82 @@
+//! What keeps the API safe to expose: per-user chat limits, CORS only for configured origins,
+//! introspection that can be switched off, no batched GraphQL requests.
+
+use aim::Mode;
+use aim::facility::demo::{DEMO_MANAGER_EMAIL, DEMO_STAFF_EMAIL};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use super::rest::{call, token};
+use crate::both_backends;
+use crate::common::TestServer;
+
+both_backends! {
+    async fn chat_turns_are_limited_per_staff_user_with_retry_after(t: TestDb) {
+        let mut config = t.config();
+        config.chat_per_minute = 2;
+        let server = TestServer::start(config, Mode { demo: true }).await;
+        let staff = token(&t, DEMO_STAFF_EMAIL).await;
+        let manager = token(&t, DEMO_MANAGER_EMAIL).await;
+        let chat = |token: String| {
+            let server = &server;
+            async move {
+                call(server, Method::POST, "/api/v2/admin/aim/chat", Some(&token), Some(json!({"message": "How many dogs are here today?"}))).await
+            }
+        };
+        for _ in 0..2 {
+            assert_eq!(chat(staff.clone()).await.0, StatusCode::OK);
+        }
+        let (status, headers, body) = chat(staff.clone()).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert_eq!(body["error"]["code"], "rate_limited");
+        let wait: u64 = headers.get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert_eq!(chat(manager).await.0, StatusCode::OK, "another staff user has their own allowance");
+        let (_, _, list) = call(&server, Method::GET, "/api/v2/admin/aim/conversations", Some(&staff), None).await;
+        assert_eq!(list.as_array().unwrap().len(), 2, "a refused turn stores nothing");
+    }
+
+    async fn cors_answers_only_configured_origins(t: TestDb) {
+        let mut config = t.config();
+        config.cors_origins = vec!["https://admin.happytail.example".into()];
+        let server = TestServer::start(config, Mode::default()).await;
+        let preflight = |origin: &'static str| {
+            server.client.request(Method::OPTIONS, server.url("/graphql"))
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "authorization,content-type")
+                .send()
+        };
+        let allowed = preflight("https://admin.happytail.example").await.unwrap();
+        assert_eq!(allowed.headers().get("access-control-allow-origin").unwrap(), "https://admin.happytail.example");
+        let refused = preflight("https://evil.example").await.unwrap();
+        assert!(refused.headers().get("access-control-allow-origin").is_none());
+
+        let server = TestServer::start(t.config(), Mode::default()).await;
+        let response = server.client.get(server.url("/healthz")).header("origin", "https://admin.happytail.example").send().await.unwrap();
+        assert!(response.headers().get("access-control-allow-origin").is_none(), "no CORS unless configured");
+    }
+
+    async fn introspection_can_be_switched_off_and_batches_are_refused(t: TestDb) {
+        let server = TestServer::start(t.config(), Mode { demo: true }).await;
+        let staff = token(&t, DEMO_STAFF_EMAIL).await;
+        let introspect = json!({"query": "{ __schema { queryType { name } } }"});
+        let (status, _, body) = call(&server, Method::POST, "/graphql", Some(&staff), Some(introspect.clone())).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
+
+        let batch = json!([{"query": "{ me { email } }"}, {"query": "{ me { name } }"}]);
+        let (status, _, body) = call(&server, Method::POST, "/graphql", Some(&staff), Some(batch)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        drop(server);
+
+        let mut config = t.config();
+        config.graphql_introspection = false;
+        let server = TestServer::start(config, Mode::default()).await;
+        let (status, _, body) = call(&server, Method::POST, "/graphql", Some(&staff), Some(introspect)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body["data"]["__schema"].is_null(), "introspection answers nothing: {body}");
+        let (_, _, body) = call(&server, Method::POST, "/graphql", Some(&staff), Some(json!({"query": "{ me { email } }"}))).await;
+        assert_eq!(body["data"]["me"]["email"], DEMO_STAFF_EMAIL);
+    }
+}
