@@ -10,11 +10,13 @@ use chrono::Utc;
 use rand::distr::{Alphanumeric, SampleString};
 use tokio::net::TcpListener;
 
+use crate::aim::alerts::AlertService;
 use crate::aim::{Aim, ChatSettings};
 use crate::api::{self, AppState};
 use crate::auth::{AuthService, IssuedToken, JwtKeys};
 use crate::config::{Config, ConfigError, Secret};
 use crate::db::{self, Db, DbError};
+use crate::events::EventBroker;
 use crate::facility::Facility;
 use crate::facility::demo::{self, SeedError, SeedOutcome};
 use crate::facility::settings::{self, FacilitySettings, SettingsError};
@@ -151,7 +153,8 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
     };
     let keys = jwt_keys(config, &db, source).await?;
     let auth = AuthService::new(db.clone(), keys);
-    let schema = api::graphql::schema_builder().finish();
+    let alerts = AlertService::new(db.clone(), EventBroker::default());
+    let schema = api::graphql::schema_builder().data(alerts.clone()).finish();
     let sms = SmsService::from_config(db.clone(), config);
     if sms.is_dry_run() {
         tracing::info!("Twilio is not configured: SMS are recorded in the outbox, not sent");
@@ -170,6 +173,7 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         auth,
         facility,
         aim,
+        alerts,
         schema,
         metrics: telemetry::metrics_handle(),
     };

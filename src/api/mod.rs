@@ -5,6 +5,7 @@ pub mod auth;
 pub mod error;
 pub mod graphql;
 pub mod health;
+pub mod rest;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::aim::Aim;
+use crate::aim::alerts::AlertService;
 use crate::auth::AuthService;
 use crate::config::Config;
 use crate::db::Db;
@@ -39,6 +41,8 @@ pub struct AppState {
     pub facility: Facility,
     /// The assistant: chat turns and the actions they propose.
     pub aim: Aim,
+    /// Alerts: listed, read and resolved by staff; their events feed subscriptions.
+    pub alerts: AlertService,
     pub schema: graphql::AimSchema,
     pub metrics: PrometheusHandle,
 }
@@ -53,6 +57,8 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(graphql::graphql_handler).post(graphql::graphql_handler),
         )
+        .route("/graphql/ws", get(graphql::ws::graphql_ws))
+        .merge(rest::router())
         .route("/api/v2/auth/login", post(auth::login))
         .route("/api/v2/admin/staff", get(auth::list_staff))
         .route("/healthz", get(health::healthz))
