@@ -10,11 +10,13 @@ use chrono::Utc;
 use rand::distr::{Alphanumeric, SampleString};
 use tokio::net::TcpListener;
 
+use crate::aim::alerts::AlertService;
 use crate::aim::{Aim, ChatSettings};
 use crate::api::{self, AppState};
 use crate::auth::{AuthService, IssuedToken, JwtKeys};
 use crate::config::{Config, ConfigError, Secret};
 use crate::db::{self, Db, DbError};
+use crate::events::EventBroker;
 use crate::facility::Facility;
 use crate::facility::demo::{self, SeedError, SeedOutcome};
 use crate::facility::settings::{self, FacilitySettings, SettingsError};
@@ -151,7 +153,8 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
     };
     let keys = jwt_keys(config, &db, source).await?;
     let auth = AuthService::new(db.clone(), keys);
-    let mut schema = api::graphql::schema_builder();
+    let alerts = AlertService::new(db.clone(), EventBroker::default());
+    let mut schema = api::graphql::schema_builder().data(alerts.clone());
     if !config.graphql_introspection {
         schema = schema.disable_introspection();
     }
@@ -174,6 +177,7 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         auth,
         facility,
         aim,
+        alerts,
         schema,
         openapi: Arc::new(api::rest::router().1),
         metrics: telemetry::metrics_handle(),

@@ -239,6 +239,10 @@ pub struct Config {
     #[arg(long, env = "AIM_REQUEST_TIMEOUT", default_value = "180s", value_parser = parse_duration, global = true)]
     pub request_timeout: Duration,
 
+    /// How long a GraphQL WebSocket may stay open without a `connection_init`.
+    #[arg(long, env = "AIM_WS_INIT_TIMEOUT", default_value = "10s", value_parser = parse_positive_duration, global = true)]
+    pub ws_init_timeout: Duration,
+
     /// Largest accepted request body in bytes.
     #[arg(long, env = "AIM_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,

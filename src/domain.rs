@@ -295,6 +295,29 @@ AlertType as "alert type" {
 text_enum!(/// How urgent an alert is (ordered: info < warning < critical).
     AlertSeverity as "alert severity" { Info = "info", Warning = "warning", Critical = "critical" });
 
+impl AlertSeverity {
+    /// Position in the order of urgency: info 0, warning 1, critical 2.
+    const fn rank(self) -> u8 {
+        match self {
+            AlertSeverity::Info => 0,
+            AlertSeverity::Warning => 1,
+            AlertSeverity::Critical => 2,
+        }
+    }
+}
+
+impl PartialOrd for AlertSeverity {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for AlertSeverity {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,6 +331,16 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&AlertType::BookingSpike).unwrap(),
             "\"booking_spike\""
+        );
+    }
+
+    #[test]
+    fn severities_order_by_urgency() {
+        assert!(AlertSeverity::Info < AlertSeverity::Warning);
+        assert!(AlertSeverity::Warning < AlertSeverity::Critical);
+        assert_eq!(
+            AlertSeverity::ALL.iter().max(),
+            Some(&AlertSeverity::Critical)
         );
     }
 

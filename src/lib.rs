@@ -2,7 +2,8 @@
 //! AIM, the AI Manager of the Happy Tail Happy Dog daycare: a GraphQL API where staff chat with
 //! an assistant over the facility's data and receive live operational alerts.
 //!
-//! Layers depend one way: `api` → `auth`/`facility` → `db`, with `domain` and `config` shared.
+//! Layers depend one way: `api` → `aim` → `auth`/`facility`/`events` → `db`, with `domain` and
+//! `config` shared.
 
 pub mod aim;
 pub mod api;
@@ -12,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod events;
 pub mod facility;
 pub mod http;
 pub mod llm;

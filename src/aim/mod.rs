@@ -15,6 +15,7 @@ use crate::facility::{Facility, FacilityError};
 use crate::llm::{LlmError, Provider};
 
 pub mod actions;
+pub mod alerts;
 pub mod chat;
 pub mod prompt;
 pub mod tools;

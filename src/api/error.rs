@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::aim::AimError;
+use crate::aim::alerts::AlertError;
 use crate::auth::AuthError;
 use crate::db::DbError;
 use crate::llm::LlmError;
@@ -235,6 +236,16 @@ impl From<AimError> for ApiError {
                 retry_after_secs,
             },
             AimError::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<AlertError> for ApiError {
+    fn from(err: AlertError) -> Self {
+        match err {
+            AlertError::NotFound(_) => ApiError::NotFound(err.to_string()),
+            AlertError::InvalidInput { field, message } => ApiError::invalid(field, message),
+            AlertError::Db(db) => db.into(),
         }
     }
 }

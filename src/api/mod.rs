@@ -26,6 +26,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::aim::Aim;
+use crate::aim::alerts::AlertService;
 use crate::auth::AuthService;
 use crate::config::Config;
 use crate::db::Db;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub facility: Facility,
     /// The assistant: chat turns and the actions they propose.
     pub aim: Aim,
+    /// Alerts: listed, read and resolved by staff; their events feed subscriptions.
+    pub alerts: AlertService,
     pub schema: graphql::AimSchema,
     /// The OpenAPI document of the REST routes.
     pub openapi: Arc<utoipa::openapi::OpenApi>,
@@ -61,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(rest_routes)
         .route("/api/v2/openapi.json", get(rest::openapi_json))
+        .route("/graphql/ws", get(graphql::ws::graphql_ws))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

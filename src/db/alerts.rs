@@ -1,6 +1,9 @@
-//! AIM's alerts, as the facility's dashboard reads them: what is still open.
+//! AIM's alerts: created by the alert checks, read and resolved by staff, and what the
+//! facility's dashboard reads of them (what is still open).
 
 use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
 
 use super::{AsConn, DbResult, on_conn};
 use crate::domain::*;
@@ -34,5 +37,155 @@ pub async fn open_counts(c: &mut impl AsConn) -> DbResult<Vec<(AlertSeverity, i6
                        GROUP BY severity";
     Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
         .fetch_all(conn)
+        .await)?)
+}
+
+/// An alert as stored.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct AlertRow {
+    pub id: AlertId,
+    #[sqlx(rename = "type")]
+    pub kind: AlertType,
+    pub severity: AlertSeverity,
+    pub title: String,
+    pub description: String,
+    pub data: Option<Json<Value>>,
+    pub read_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The columns of a row, in the order its struct reads them.
+macro_rules! alert_columns {
+    () => {
+        "id, type, severity, title, description, data, read_at, resolved_at, created_at"
+    };
+}
+
+/// An alert about to be stored.
+#[derive(Clone, Debug)]
+pub struct NewAlertRow<'a> {
+    pub id: AlertId,
+    pub kind: AlertType,
+    pub severity: AlertSeverity,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub data: Option<&'a Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Stores a new (unread, unresolved) alert and returns it as stored.
+pub async fn insert(c: &mut impl AsConn, alert: &NewAlertRow<'_>) -> DbResult<AlertRow> {
+    const SQL: &str = concat!(
+        "INSERT INTO aim_alerts (id, type, severity, title, description, data, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+        alert_columns!()
+    );
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(alert.id)
+        .bind(alert.kind)
+        .bind(alert.severity)
+        .bind(alert.title)
+        .bind(alert.description)
+        .bind(alert.data.map(Json))
+        .bind(alert.created_at)
+        .fetch_one(conn)
+        .await)?)
+}
+
+pub async fn find(c: &mut impl AsConn, id: AlertId) -> DbResult<Option<AlertRow>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        alert_columns!(),
+        " FROM aim_alerts WHERE id = $1"
+    );
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?)
+}
+
+/// Which alerts a listing includes; `None` means either way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AlertFilter {
+    /// `Some(true)`: only unread; `Some(false)`: only read.
+    pub unread: Option<bool>,
+    /// `Some(true)`: only resolved; `Some(false)`: only open.
+    pub resolved: Option<bool>,
+    pub kind: Option<AlertType>,
+}
+
+/// Alerts newest first (by `created_at`, then id), after a position `(created_at, id)` of an
+/// earlier page.
+pub async fn list(
+    c: &mut impl AsConn,
+    filter: AlertFilter,
+    after: Option<(DateTime<Utc>, AlertId)>,
+    limit: i64,
+) -> DbResult<Vec<AlertRow>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        alert_columns!(),
+        " FROM aim_alerts \
+         WHERE ($1 IS NULL OR (read_at IS NULL) = $1) \
+         AND ($2 IS NULL OR (resolved_at IS NOT NULL) = $2) \
+         AND ($3 IS NULL OR type = $3) \
+         AND ($4 IS NULL OR created_at < $4 OR (created_at = $4 AND id < $5)) \
+         ORDER BY created_at DESC, id DESC LIMIT $6"
+    );
+    let (after_at, after_id) = after.unzip();
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(filter.unread)
+        .bind(filter.resolved)
+        .bind(filter.kind)
+        .bind(after_at)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(conn)
+        .await)?)
+}
+
+/// How many alerts are neither read nor resolved.
+pub async fn unread_count(c: &mut impl AsConn) -> DbResult<i64> {
+    const SQL: &str =
+        "SELECT COUNT(*) FROM aim_alerts WHERE read_at IS NULL AND resolved_at IS NULL";
+    Ok(on_conn!(c, |conn| sqlx::query_scalar(SQL)
+        .fetch_one(conn)
+        .await)?)
+}
+
+/// Marks the alert read at `now` unless it already is: the updated row when this call changed
+/// it, `None` when it was already read or does not exist. Of two concurrent calls only one
+/// changes the row.
+pub async fn mark_read(
+    c: &mut impl AsConn,
+    id: AlertId,
+    now: DateTime<Utc>,
+) -> DbResult<Option<AlertRow>> {
+    const SQL: &str = concat!(
+        "UPDATE aim_alerts SET read_at = $2 WHERE id = $1 AND read_at IS NULL RETURNING ",
+        alert_columns!()
+    );
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(id)
+        .bind(now)
+        .fetch_optional(conn)
+        .await)?)
+}
+
+/// Marks the alert resolved at `now` unless it already is; as [`mark_read`].
+pub async fn resolve(
+    c: &mut impl AsConn,
+    id: AlertId,
+    now: DateTime<Utc>,
+) -> DbResult<Option<AlertRow>> {
+    const SQL: &str = concat!(
+        "UPDATE aim_alerts SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL RETURNING ",
+        alert_columns!()
+    );
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(id)
+        .bind(now)
+        .fetch_optional(conn)
         .await)?)
 }

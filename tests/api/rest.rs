@@ -243,6 +243,9 @@ both_backends! {
         let mut expected: Vec<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.replace("0190a0b4-0000-7000-8000-000000000000", "{id}"))).collect();
         expected.push(("POST".into(), "/api/v2/auth/login".into()));
         expected.push(("GET".into(), "/api/v2/admin/staff".into()));
+        expected.push(("GET".into(), "/api/v2/admin/aim/alerts".into()));
+        expected.push(("PATCH".into(), "/api/v2/admin/aim/alerts/{id}/read".into()));
+        expected.push(("PATCH".into(), "/api/v2/admin/aim/alerts/{id}/resolve".into()));
         for route in &expected {
             assert!(documented.contains(route), "{route:?} is not documented: {documented:?}");
         }

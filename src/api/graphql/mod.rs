@@ -1,7 +1,10 @@
 //! The GraphQL schema, apart from its HTTP wiring so it can be built (and printed) alone.
 
+pub mod alerts;
+pub mod ws;
+
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, Enum, ID, Object, Schema, SchemaBuilder,
+    Context, Enum, ID, MergedObject, MergedSubscription, Object, Schema, SchemaBuilder,
     SimpleObject,
 };
 use axum::extract::State;
@@ -13,7 +16,21 @@ use crate::auth::Authenticated;
 use crate::db::staff::StaffUser as StaffUserRecord;
 use crate::domain::Role;
 
-pub type AimSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+use alerts::{AlertMutation, AlertQuery, AlertSubscription};
+
+pub type AimSchema = Schema<Query, Mutation, Subscription>;
+
+/// The query root: each feature contributes its fields.
+#[derive(MergedObject, Default)]
+pub struct Query(CoreQuery, AlertQuery);
+
+/// The mutation root.
+#[derive(MergedObject, Default)]
+pub struct Mutation(AlertMutation);
+
+/// The subscription root.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(AlertSubscription);
 
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 12;
@@ -21,10 +38,14 @@ pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 1_000;
 
 /// The schema with its limits, without runtime data; `aim schema` prints this.
-pub fn schema_builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
 }
 
 /// The SDL of the schema (what `schema.graphql` holds).
@@ -65,10 +86,12 @@ impl From<StaffUserRecord> for StaffUser {
     }
 }
 
-pub struct QueryRoot;
+/// Fields that belong to no one feature.
+#[derive(Default)]
+pub struct CoreQuery;
 
-#[Object(name = "Query")]
-impl QueryRoot {
+#[Object]
+impl CoreQuery {
     /// The signed-in staff user.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<StaffUser> {
         let caller = ctx.data::<Authenticated>()?;

@@ -14,6 +14,7 @@ use super::AppState;
 use super::auth::Staff;
 use super::error::ApiJson;
 
+pub mod alerts;
 pub mod chat;
 
 #[derive(OpenApi)]
@@ -56,6 +57,7 @@ pub fn router() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(super::auth::login))
         .routes(routes!(super::auth::list_staff))
         .merge(chat::routes())
+        .merge(alerts::routes())
         .split_for_parts()
 }
 

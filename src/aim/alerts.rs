@@ -1,0 +1,267 @@
+//! Alerts through their life: created by the alert checks, listed, read and resolved by staff.
+//!
+//! Alerts belong to the facility, not to one staff user: any signed-in staff user may read,
+//! mark and resolve them. Every change of a row is published once to the [`EventBroker`]; a
+//! repeated read or resolve keeps the first timestamp and publishes nothing.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use futures::Stream;
+use serde_json::Value;
+
+use crate::db::alerts::{AlertRow, NewAlertRow};
+use crate::db::{self, Db, DbError};
+use crate::domain::{self, AlertId, AlertSeverity, AlertType};
+use crate::events::{AlertEvent, AlertEventKind, EventBroker};
+
+pub use crate::db::alerts::AlertFilter;
+pub use crate::events::AlertView;
+
+/// Alerts in a page unless the caller asks for another number.
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+/// Most alerts in one page.
+pub const MAX_PAGE_SIZE: usize = 100;
+/// Longest alert title, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+
+/// Why an alert request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    #[error("no alert with id {0}")]
+    NotFound(AlertId),
+    #[error("{field}: {message}")]
+    InvalidInput {
+        field: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+pub type AlertResult<T> = Result<T, AlertError>;
+
+/// A new alert, as a check raises it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewAlert {
+    pub kind: AlertType,
+    pub severity: AlertSeverity,
+    pub title: String,
+    pub description: String,
+    pub data: Option<Value>,
+}
+
+/// A position in the newest-first order of alerts: an alert's `(created_at, id)`. Clients see
+/// it as an opaque URL-safe string ([`AlertCursor::encode`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlertCursor {
+    created_at: DateTime<Utc>,
+    id: AlertId,
+}
+
+impl AlertCursor {
+    /// The position of `alert`: a page after it starts with the next older alert.
+    pub fn of(alert: &AlertView) -> AlertCursor {
+        AlertCursor {
+            created_at: alert.created_at,
+            id: alert.id,
+        }
+    }
+
+    /// Base64url (no padding) of `<microseconds since the epoch>:<id>`.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!(
+            "{}:{}",
+            self.created_at.timestamp_micros(),
+            self.id
+        ))
+    }
+
+    /// The cursor [`AlertCursor::encode`] made, or `None` for anything else.
+    pub fn decode(text: &str) -> Option<AlertCursor> {
+        let bytes = URL_SAFE_NO_PAD.decode(text.trim()).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let (micros, id) = text.split_once(':')?;
+        Some(AlertCursor {
+            created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+/// One page of alerts, newest first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertPage {
+    pub alerts: Vec<AlertView>,
+    /// Whether older alerts match after this page.
+    pub has_next_page: bool,
+}
+
+impl AlertPage {
+    /// Where the next page starts: the last alert of this one.
+    pub fn end_cursor(&self) -> Option<AlertCursor> {
+        self.alerts.last().map(AlertCursor::of)
+    }
+}
+
+/// Alerts: listing, counting, reading, resolving and creating them, and their events.
+#[derive(Clone, Debug)]
+pub struct AlertService {
+    db: Db,
+    broker: EventBroker,
+}
+
+impl AlertService {
+    pub fn new(db: Db, broker: EventBroker) -> AlertService {
+        AlertService { db, broker }
+    }
+
+    /// Alerts matching `filter`, newest first, at most `first` (capped at
+    /// [`MAX_PAGE_SIZE`]), starting after `after`.
+    pub async fn list(
+        &self,
+        filter: AlertFilter,
+        first: usize,
+        after: Option<AlertCursor>,
+    ) -> AlertResult<AlertPage> {
+        let first = first.min(MAX_PAGE_SIZE);
+        let mut conn = self.db.conn().await?;
+        let after = after.map(|c| (c.created_at, c.id));
+        // One more than asked tells whether another page follows.
+        let mut rows = db::alerts::list(&mut conn, filter, after, first as i64 + 1).await?;
+        let has_next_page = rows.len() > first;
+        rows.truncate(first);
+        Ok(AlertPage {
+            alerts: rows.into_iter().map(view).collect(),
+            has_next_page,
+        })
+    }
+
+    /// How many alerts are neither read nor resolved.
+    pub async fn unread_count(&self) -> AlertResult<i64> {
+        Ok(db::alerts::unread_count(&mut self.db.conn().await?).await?)
+    }
+
+    pub async fn get(&self, id: AlertId) -> AlertResult<AlertView> {
+        let row = db::alerts::find(&mut self.db.conn().await?, id).await?;
+        row.map(view).ok_or(AlertError::NotFound(id))
+    }
+
+    /// Marks the alert read now, or answers it as it is when it was read before.
+    pub async fn mark_read(&self, id: AlertId) -> AlertResult<AlertView> {
+        let mut conn = self.db.conn().await?;
+        let changed = db::alerts::mark_read(&mut conn, id, domain::now()).await?;
+        self.settle(conn, id, changed, AlertEventKind::Read).await
+    }
+
+    /// Marks the alert resolved now, or answers it as it is when it was resolved before.
+    pub async fn resolve(&self, id: AlertId) -> AlertResult<AlertView> {
+        let mut conn = self.db.conn().await?;
+        let changed = db::alerts::resolve(&mut conn, id, domain::now()).await?;
+        self.settle(conn, id, changed, AlertEventKind::Resolved)
+            .await
+    }
+
+    /// Stores a new alert and publishes it.
+    pub async fn create(&self, alert: NewAlert) -> AlertResult<AlertView> {
+        let title = alert.title.trim();
+        if title.is_empty() {
+            return Err(AlertError::InvalidInput {
+                field: "title",
+                message: "an alert needs a title".to_owned(),
+            });
+        }
+        if title.chars().count() > MAX_TITLE_CHARS {
+            return Err(AlertError::InvalidInput {
+                field: "title",
+                message: format!("an alert title has at most {MAX_TITLE_CHARS} characters"),
+            });
+        }
+        let row = db::alerts::insert(
+            &mut self.db.conn().await?,
+            &NewAlertRow {
+                id: AlertId::new(),
+                kind: alert.kind,
+                severity: alert.severity,
+                title,
+                description: alert.description.trim(),
+                data: alert.data.as_ref(),
+                created_at: domain::now(),
+            },
+        )
+        .await?;
+        let created = view(row);
+        tracing::info!(alert_id = %created.id, kind = %created.kind, severity = %created.severity, "alert created");
+        self.publish(AlertEventKind::Created, &created);
+        Ok(created)
+    }
+
+    /// Every alert event from now on (see [`EventBroker::subscribe`]).
+    pub fn subscribe(&self) -> impl Stream<Item = AlertEvent> + Send + Unpin + use<> {
+        self.broker.subscribe()
+    }
+
+    /// The answer to a read or resolve: the changed row (published), or the row as it was.
+    async fn settle(
+        &self,
+        mut conn: db::Conn,
+        id: AlertId,
+        changed: Option<AlertRow>,
+        kind: AlertEventKind,
+    ) -> AlertResult<AlertView> {
+        match changed {
+            Some(row) => {
+                let alert = view(row);
+                self.publish(kind, &alert);
+                Ok(alert)
+            }
+            None => db::alerts::find(&mut conn, id)
+                .await?
+                .map(view)
+                .ok_or(AlertError::NotFound(id)),
+        }
+    }
+
+    fn publish(&self, kind: AlertEventKind, alert: &AlertView) {
+        self.broker.publish(AlertEvent {
+            kind,
+            alert: alert.clone(),
+        });
+    }
+}
+
+fn view(row: AlertRow) -> AlertView {
+    AlertView {
+        id: row.id,
+        kind: row.kind,
+        severity: row.severity,
+        title: row.title,
+        description: row.description,
+        data: row.data.map(|json| json.0),
+        read_at: row.read_at,
+        resolved_at: row.resolved_at,
+        created_at: row.created_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_anything_else() {
+        let cursor = AlertCursor {
+            created_at: domain::now(),
+            id: AlertId::new(),
+        };
+        let text = cursor.encode();
+        assert!(
+            text.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_eq!(AlertCursor::decode(&text), Some(cursor));
+        for bad in ["", "!!", "bm9wZQ", &URL_SAFE_NO_PAD.encode("12:not-a-uuid")] {
+            assert_eq!(AlertCursor::decode(bad), None, "{bad}");
+        }
+    }
+}
