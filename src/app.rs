@@ -151,7 +151,6 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
     };
     let keys = jwt_keys(config, &db, source).await?;
     let auth = AuthService::new(db.clone(), keys);
-    let schema = api::graphql::schema_builder().finish();
     let sms = SmsService::from_config(db.clone(), config);
     if sms.is_dry_run() {
         tracing::info!("Twilio is not configured: SMS are recorded in the outbox, not sent");
@@ -164,6 +163,12 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         provider,
         ChatSettings::from_config(config),
     );
+    // The services resolvers call; the caller and the DataLoaders come with each request.
+    let schema = api::graphql::schema_builder()
+        .data(db.clone())
+        .data(facility.clone())
+        .data(aim.clone())
+        .finish();
     let state = AppState {
         config: Arc::new(config.clone()),
         db,

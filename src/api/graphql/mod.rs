@@ -1,19 +1,41 @@
 //! The GraphQL schema, apart from its HTTP wiring so it can be built (and printed) alone.
+//!
+//! Each feature brings its own root objects ([`core`], [`chat`], [`facility`]); `Query` and
+//! `Mutation` merge them. Services reach resolvers as schema data (added where the app is
+//! built), the caller and the DataLoaders as request data (added by [`graphql_handler`]).
 
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, Enum, ID, Object, Schema, SchemaBuilder,
-    SimpleObject,
-};
+pub mod chat;
+pub mod connection;
+pub mod core;
+pub mod facility;
+pub mod loaders;
+
+use std::any::Any;
+use std::str::FromStr;
+
+use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema, SchemaBuilder};
 use axum::extract::State;
-use chrono::{DateTime, Utc};
 
 use super::AppState;
 use super::auth::Staff;
+use super::error::ApiError;
 use crate::auth::Authenticated;
-use crate::db::staff::StaffUser as StaffUserRecord;
-use crate::domain::Role;
+use crate::db::Db;
+use crate::domain::Actor;
 
-pub type AimSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub use self::core::{StaffRole, StaffUser};
+
+/// What staff can read. Every operation needs a staff token.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct Query(core::CoreQuery, chat::ChatQuery, facility::FacilityQuery);
+
+/// What staff can do. Every operation needs a staff token, and acts as its staff user.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(chat::ChatMutation);
+
+pub type AimSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 12;
@@ -21,8 +43,8 @@ pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 1_000;
 
 /// The schema with its limits, without runtime data; `aim schema` prints this.
-pub fn schema_builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }
@@ -32,48 +54,13 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-/// A staff member's role.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "crate::domain::Role")]
-pub enum StaffRole {
-    Staff,
-    Manager,
-    Admin,
-}
-
-/// A staff user of the facility.
-#[derive(SimpleObject)]
-pub struct StaffUser {
-    pub id: ID,
-    pub email: String,
-    pub name: String,
-    pub role: StaffRole,
-    pub active: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<StaffUserRecord> for StaffUser {
-    fn from(s: StaffUserRecord) -> Self {
-        StaffUser {
-            id: ID(s.id.to_string()),
-            email: s.email,
-            name: s.name,
-            role: Role::into(s.role),
-            active: s.active,
-            created_at: s.created_at,
-        }
-    }
-}
-
-pub struct QueryRoot;
-
-#[Object(name = "Query")]
-impl QueryRoot {
-    /// The signed-in staff user.
-    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<StaffUser> {
-        let caller = ctx.data::<Authenticated>()?;
-        Ok(caller.staff.clone().into())
-    }
+/// What one request carries into the schema: the caller and this request's DataLoaders.
+pub fn request_data(
+    request: async_graphql::Request,
+    db: &Db,
+    caller: Authenticated,
+) -> async_graphql::Request {
+    loaders::attach(request.data(caller), db)
 }
 
 /// `POST/GET /graphql`: authenticated before anything executes, so a missing or bad token is
@@ -83,9 +70,44 @@ pub async fn graphql_handler(
     Staff(caller): Staff,
     request: async_graphql_axum::GraphQLRequest,
 ) -> async_graphql_axum::GraphQLResponse {
-    state
-        .schema
-        .execute(request.into_inner().data(caller))
-        .await
-        .into()
+    let request = request_data(request.into_inner(), &state.db, caller);
+    state.schema.execute(request).await.into()
+}
+
+// Shared by the resolvers of every feature.
+
+/// Any error of the API as a GraphQL error with `extensions.code`.
+pub(crate) fn gql_error(err: impl Into<ApiError>) -> async_graphql::Error {
+    err.into().into_graphql()
+}
+
+/// The signed-in staff user of this request.
+pub(crate) fn caller<'c>(ctx: &Context<'c>) -> async_graphql::Result<&'c Authenticated> {
+    ctx.data_opt::<Authenticated>()
+        .ok_or_else(|| gql_error(ApiError::Unauthorized("not signed in".to_owned())))
+}
+
+/// Who is acting: always the token's staff user, never anything from the input.
+pub(crate) fn actor(ctx: &Context<'_>) -> async_graphql::Result<Actor> {
+    let staff = &caller(ctx)?.staff;
+    Ok(Actor {
+        staff_user_id: staff.id,
+        role: staff.role,
+    })
+}
+
+/// A service or loader put into the schema or request data.
+pub(crate) fn data<'c, T: Any + Send + Sync>(ctx: &Context<'c>) -> async_graphql::Result<&'c T> {
+    ctx.data_opt::<T>().ok_or_else(|| {
+        gql_error(ApiError::Internal(format!(
+            "GraphQL data `{}` is missing",
+            std::any::type_name::<T>()
+        )))
+    })
+}
+
+/// An id argument, or an `invalid_input` error naming `field`.
+pub(crate) fn parse_id<T: FromStr>(field: &str, id: &ID) -> Result<T, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::invalid(field, format!("`{}` is not a valid id", id.as_str())))
 }
