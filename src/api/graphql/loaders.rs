@@ -3,20 +3,31 @@
 //!
 //! They are created for each request ([`attach`]), never shared: a loader that outlived its
 //! request could hand one staff user's rows to another, or stale rows to both.
+//!
+//! Their batch loads run inside the request's own task ([`Batches::run`]), not as spawned
+//! tasks: a batch starts only once every resolver that could run has asked for its keys and
+//! is waiting. With spawned tasks a batch starts when its delay is up, and on a busy server a
+//! list's resolvers can take longer than that to ask, splitting one query into several
+//! exactly when queries cost the most.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
 
 use crate::db::aim::{ActionRow, MessageRow};
 use crate::db::staff::StaffUser;
 use crate::db::{self, Db, DbError};
 use crate::domain::{ConversationId, StaffUserId};
 
-/// How long a loader waits for more keys before it queries. Resolvers of one list ask within
-/// the same poll, so a short wait batches them all.
+/// How long a batch waits before it queries. Batching doesn't depend on it (see
+/// [`Batches`]); it gives resolvers woken by another batch's results a moment to ask too.
 pub const BATCH_DELAY: Duration = Duration::from_millis(1);
 
 /// The newest actions of a conversation listed by `AimConversation.actions`.
@@ -25,16 +36,55 @@ pub const ACTIONS_PER_CONVERSATION: i64 = 100;
 /// A failed load, shared by every resolver waiting on it.
 pub type LoadError = Arc<DbError>;
 
-/// Adds this request's loaders to a GraphQL request.
-pub fn attach(request: async_graphql::Request, db: &Db) -> async_graphql::Request {
-    request
-        .data(new(StaffUserLoader(db.clone())))
-        .data(new(FirstMessagesLoader(db.clone())))
-        .data(new(ActionsLoader(db.clone())))
+/// Adds this request's loaders to a GraphQL request; execute it inside the [`Batches`]
+/// returned.
+pub fn attach(request: async_graphql::Request, db: &Db) -> (async_graphql::Request, Batches) {
+    let batches = Batches(Arc::default());
+    let request = request
+        .data(batches.loader(StaffUserLoader(db.clone())))
+        .data(batches.loader(FirstMessagesLoader(db.clone())))
+        .data(batches.loader(ActionsLoader(db.clone())));
+    (request, batches)
 }
 
-fn new<L: Send + Sync + 'static>(loader: L) -> DataLoader<L> {
-    DataLoader::new(loader, tokio::spawn).delay(BATCH_DELAY)
+/// The batch loads this request's loaders started, waiting to be run by [`Batches::run`].
+#[must_use = "the request's DataLoaders only load inside `Batches::run`"]
+pub struct Batches(Arc<Mutex<Vec<BoxFuture<'static, ()>>>>);
+
+impl Batches {
+    /// A DataLoader whose batch loads are queued here.
+    fn loader<L: Send + Sync + 'static>(&self, loader: L) -> DataLoader<L> {
+        let queue = self.0.clone();
+        DataLoader::new(loader, move |load| {
+            queue.lock().expect("batch queue").push(load);
+        })
+        .delay(BATCH_DELAY)
+    }
+
+    /// Runs `work` (the request's execution) and the batch loads it starts, in this task:
+    /// `work` first, until every resolver that can run is waiting; then the loads it queued.
+    pub async fn run<F: Future>(self, work: F) -> F::Output {
+        let mut work = std::pin::pin!(work);
+        let mut loads = FuturesUnordered::new();
+        std::future::poll_fn(|cx| {
+            loop {
+                if let Poll::Ready(out) = work.as_mut().poll(cx) {
+                    return Poll::Ready(out);
+                }
+                let queued = std::mem::take(&mut *self.0.lock().expect("batch queue"));
+                let mut progressed = !queued.is_empty();
+                loads.extend(queued);
+                while let Poll::Ready(Some(())) = loads.poll_next_unpin(cx) {
+                    progressed = true;
+                }
+                // A load finished (its resolvers can go on) or started: look at the work again.
+                if !progressed {
+                    return Poll::Pending;
+                }
+            }
+        })
+        .await
+    }
 }
 
 /// Staff users by id.

@@ -54,12 +54,13 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-/// What one request carries into the schema: the caller and this request's DataLoaders.
+/// What one request carries into the schema: the caller and this request's DataLoaders,
+/// whose loads run in the [`loaders::Batches`] returned.
 pub fn request_data(
     request: async_graphql::Request,
     db: &Db,
     caller: Authenticated,
-) -> async_graphql::Request {
+) -> (async_graphql::Request, loaders::Batches) {
     loaders::attach(request.data(caller), db)
 }
 
@@ -70,8 +71,8 @@ pub async fn graphql_handler(
     Staff(caller): Staff,
     request: async_graphql_axum::GraphQLRequest,
 ) -> async_graphql_axum::GraphQLResponse {
-    let request = request_data(request.into_inner(), &state.db, caller);
-    state.schema.execute(request).await.into()
+    let (request, batches) = request_data(request.into_inner(), &state.db, caller);
+    batches.run(state.schema.execute(request)).await.into()
 }
 
 // Shared by the resolvers of every feature.
