@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::connection::{self, Cursor, connection, fetch_limit, page_size};
-use super::core::StaffUser;
 use super::loaders::{ActionsLoader, FirstMessages, FirstMessagesLoader, StaffUserLoader};
+use super::staff::StaffUser;
 use super::{actor, data, gql_error, parse_id};
 use crate::aim::Aim;
 use crate::aim::actions::ActionView;

@@ -3,7 +3,7 @@
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveTime, Utc};
 
-use super::core::Date;
+use super::scalars::Date;
 use super::{actor, data, gql_error};
 use crate::aim::AimError;
 use crate::facility::bookings::{CustomerRef, DogRef};

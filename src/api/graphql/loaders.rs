@@ -26,8 +26,9 @@ use crate::db::staff::StaffUser;
 use crate::db::{self, Db, DbError};
 use crate::domain::{ConversationId, StaffUserId};
 
-/// How long a batch waits before it queries. Batching doesn't depend on it (see
-/// [`Batches`]); it gives resolvers woken by another batch's results a moment to ask too.
+/// How long a started batch waits before it queries, so that resolvers becoming ready
+/// meanwhile (under another root field whose own query just finished, say) join it. The
+/// resolvers of one list don't need it: they all ask before a batch starts (see [`Batches`]).
 pub const BATCH_DELAY: Duration = Duration::from_millis(1);
 
 /// The newest actions of a conversation listed by `AimConversation.actions`.

@@ -1,14 +1,15 @@
 //! The GraphQL schema, apart from its HTTP wiring so it can be built (and printed) alone.
 //!
-//! Each feature brings its own root objects ([`core`], [`chat`], [`facility`]); `Query` and
+//! Each feature brings its own root objects ([`staff`], [`chat`], [`facility`]); `Query` and
 //! `Mutation` merge them. Services reach resolvers as schema data (added where the app is
 //! built), the caller and the DataLoaders as request data (added by [`graphql_handler`]).
 
 pub mod chat;
 pub mod connection;
-pub mod core;
 pub mod facility;
 pub mod loaders;
+pub mod scalars;
+pub mod staff;
 
 use std::any::Any;
 use std::str::FromStr;
@@ -23,12 +24,12 @@ use crate::auth::Authenticated;
 use crate::db::Db;
 use crate::domain::Actor;
 
-pub use self::core::{StaffRole, StaffUser};
+pub use staff::{StaffRole, StaffUser};
 
 /// What staff can read. Every operation needs a staff token.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(core::CoreQuery, chat::ChatQuery, facility::FacilityQuery);
+pub struct Query(staff::CoreQuery, chat::ChatQuery, facility::FacilityQuery);
 
 /// What staff can do. Every operation needs a staff token, and acts as its staff user.
 #[derive(MergedObject, Default)]

@@ -1,11 +1,7 @@
-//! What every part of the schema shares: the signed-in staff user (`me`), staff users, and
-//! the `Date` scalar.
+//! Staff users, and the query every staff user has: who am I (`me`).
 
-use async_graphql::{
-    Context, Enum, ID, InputValueError, InputValueResult, Object, Scalar, ScalarType, SimpleObject,
-    Value,
-};
-use chrono::{DateTime, NaiveDate, Utc};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
 
 use super::caller;
 use crate::db::staff;
@@ -62,36 +58,5 @@ impl CoreQuery {
     /// The signed-in staff user.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<StaffUser> {
         Ok(caller(ctx)?.staff.clone().into())
-    }
-}
-
-/// A calendar date of the facility (its time zone), `YYYY-MM-DD`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Date(pub NaiveDate);
-
-/// A calendar date in the facility's time zone, written `YYYY-MM-DD`.
-#[Scalar(name = "Date")]
-impl ScalarType for Date {
-    fn parse(value: Value) -> InputValueResult<Self> {
-        let Value::String(text) = &value else {
-            return Err(InputValueError::expected_type(value));
-        };
-        // Four-digit years only: date arithmetic near chrono's limits would overflow.
-        match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            Ok(date) if text.len() == 10 => Ok(Date(date)),
-            _ => Err(InputValueError::custom(format!(
-                "`{text}` is not a date in the form YYYY-MM-DD"
-            ))),
-        }
-    }
-
-    fn to_value(&self) -> Value {
-        Value::String(self.0.format("%Y-%m-%d").to_string())
-    }
-}
-
-impl From<NaiveDate> for Date {
-    fn from(date: NaiveDate) -> Self {
-        Date(date)
     }
 }
