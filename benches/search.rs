@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use aim::db::facility::{NewCustomer, insert_customer};
-use aim::db::{Conn, Db};
+use aim::db::{Db, PooledConn};
 use aim::domain::{CustomerId, now};
 use aim::facility::sms::{SmsLimits, SmsService};
 use aim::facility::{Facility, FacilitySettings};
@@ -202,14 +202,14 @@ async fn like_scan(db: &Db, query: &str) -> usize {
     const SQL: &str = "SELECT id FROM customers WHERE lower(first_name || ' ' || last_name) LIKE $1 \
                        OR email LIKE $1 OR phone LIKE $1 LIMIT 10";
     let pattern = format!("%{}%", query.to_lowercase());
-    match db.conn().await.expect("conn") {
-        Conn::Sqlite(mut c) => sqlx::query(SQL)
+    match db.conn().await.expect("conn").into_inner() {
+        PooledConn::Sqlite(mut c) => sqlx::query(SQL)
             .bind(pattern)
             .fetch_all(&mut *c)
             .await
             .unwrap()
             .len(),
-        Conn::Postgres(mut c) => sqlx::query(SQL)
+        PooledConn::Postgres(mut c) => sqlx::query(SQL)
             .bind(pattern)
             .fetch_all(&mut *c)
             .await
@@ -306,14 +306,14 @@ async fn main() {
         return;
     };
     let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    let exec = async |sql: String| match admin.conn().await.expect("conn") {
-        Conn::Postgres(mut c) => {
+    let exec = async |sql: String| match admin.conn().await.expect("conn").into_inner() {
+        PooledConn::Postgres(mut c) => {
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .execute(&mut *c)
                 .await
                 .expect("admin sql");
         }
-        Conn::Sqlite(_) => unreachable!("a postgres URL"),
+        PooledConn::Sqlite(_) => unreachable!("a postgres URL"),
     };
     exec("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public".into()).await;
     exec(format!("CREATE SCHEMA {schema}")).await;

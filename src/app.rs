@@ -154,11 +154,6 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
     let keys = jwt_keys(config, &db, source).await?;
     let auth = AuthService::new(db.clone(), keys);
     let alerts = AlertService::new(db.clone(), EventBroker::default());
-    let mut schema = api::graphql::schema_builder().data(alerts.clone());
-    if !config.graphql_introspection {
-        schema = schema.disable_introspection();
-    }
-    let schema = schema.finish();
     let sms = SmsService::from_config(db.clone(), config);
     if sms.is_dry_run() {
         tracing::info!("Twilio is not configured: SMS are recorded in the outbox, not sent");
@@ -171,6 +166,16 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         provider,
         ChatSettings::from_config(config),
     );
+    // The services resolvers call; the caller and the DataLoaders come with each request.
+    let mut schema = api::graphql::schema_builder()
+        .data(db.clone())
+        .data(facility.clone())
+        .data(aim.clone())
+        .data(alerts.clone());
+    if !config.graphql_introspection {
+        schema = schema.disable_introspection();
+    }
+    let schema = schema.finish();
     let state = AppState {
         config: Arc::new(config.clone()),
         db,

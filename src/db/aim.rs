@@ -350,6 +350,34 @@ pub async fn actions_of_conversation(
         .await)?)
 }
 
+/// The newest `limit` actions (newest first) of each of several conversations, in one query:
+/// what a page of conversations with their actions loads at once.
+pub async fn actions_of_many(
+    c: &mut impl AsConn,
+    conversation_ids: &[ConversationId],
+    limit: i64,
+) -> DbResult<Vec<ActionRow>> {
+    if conversation_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Built from a column list and a count of placeholders only; values are bound.
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {} FROM (SELECT a.*, ROW_NUMBER() OVER \
+         (PARTITION BY conversation_id ORDER BY created_at DESC, id DESC) AS n \
+         FROM aim_actions a WHERE conversation_id IN ({})) ranked \
+         WHERE n <= $1 ORDER BY conversation_id, created_at DESC, id DESC",
+        action_columns!(),
+        super::placeholders(2, conversation_ids.len())
+    ));
+    Ok(on_conn!(c, |conn| {
+        let mut query = sqlx::query_as(sql).bind(limit);
+        for id in conversation_ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(conn).await
+    })?)
+}
+
 /// Marks a pending action whose time is up as expired; returns whether it was.
 pub async fn expire_action(
     c: &mut impl AsConn,

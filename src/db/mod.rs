@@ -6,6 +6,8 @@
 //! for each backend. SQL shared by both backends uses `$1`-style parameters, which SQLite accepts.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
@@ -59,10 +61,11 @@ impl WriteLock {
 /// already hold the database's single write lock (`BEGIN IMMEDIATE`); PostgreSQL takes a
 /// transaction-scoped advisory lock, so a check-then-insert cannot race another replica.
 pub async fn lock(tx: &mut Tx, lock: WriteLock) -> DbResult<()> {
-    if let Tx::Postgres(tx) = tx {
+    if let PooledTx::Postgres(pg) = &mut tx.tx {
+        tx.statements.bump();
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(lock.key())
-            .execute(&mut **tx)
+            .execute(&mut **pg)
             .await?;
     }
     Ok(())
@@ -136,6 +139,28 @@ enum Pool {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
+    statements: StatementCounter,
+}
+
+/// Counts the statements sent through one [`Db`] (all its clones share it).
+///
+/// Every query function of this layer reaches the database through [`AsConn::as_conn`]
+/// (directly or via [`on_conn!`]) exactly once per statement it sends, so counting there counts
+/// statements, whatever connection or transaction they run on; [`Db::begin`], [`Tx::commit`]
+/// and [`lock`] add their own `BEGIN`, `COMMIT` and lock statements. Acquiring a connection
+/// counts nothing. A relaxed atomic add, cheap enough to stay on in production; being per
+/// `Db`, tests running side by side don't disturb each other's counts.
+#[derive(Clone, Debug, Default)]
+struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    fn bump(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// How many connections the pool holds and how many are idle.
@@ -176,6 +201,7 @@ impl Db {
                 .await?;
             Ok(Db {
                 pool: Pool::Sqlite(pool),
+                statements: StatementCounter::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // Search matches a word with a typo in it (pg_trgm's default of 0.6 misses
@@ -190,6 +216,7 @@ impl Db {
                 .await?;
             Ok(Db {
                 pool: Pool::Postgres(pool),
+                statements: StatementCounter::default(),
             })
         } else {
             Err(DbError::UnsupportedUrl(redact_url(url)))
@@ -214,19 +241,34 @@ impl Db {
 
     /// A pooled connection for reads and single-statement writes.
     pub async fn conn(&self) -> DbResult<Conn> {
-        Ok(match &self.pool {
-            Pool::Sqlite(pool) => Conn::Sqlite(pool.acquire().await?),
-            Pool::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
+        let conn = match &self.pool {
+            Pool::Sqlite(pool) => PooledConn::Sqlite(pool.acquire().await?),
+            Pool::Postgres(pool) => PooledConn::Postgres(pool.acquire().await?),
+        };
+        Ok(Conn {
+            conn,
+            statements: self.statements.clone(),
         })
     }
 
     /// A transaction for writes that span several rows. On SQLite it takes the write lock at
     /// once (`BEGIN IMMEDIATE`), so two writers queue instead of failing on lock upgrade.
     pub async fn begin(&self) -> DbResult<Tx> {
-        Ok(match &self.pool {
-            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        let tx = match &self.pool {
+            Pool::Sqlite(pool) => PooledTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => PooledTx::Postgres(pool.begin().await?),
+        };
+        self.statements.bump();
+        Ok(Tx {
+            tx,
+            statements: self.statements.clone(),
         })
+    }
+
+    /// How many statements this pool has sent so far (see [`StatementCounter`]): what tests
+    /// read before and after a request to know what it cost.
+    pub fn queries(&self) -> u64 {
+        self.statements.get()
     }
 
     /// Checks that the database answers.
@@ -282,23 +324,43 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// A pooled connection on either backend.
-pub enum Conn {
+/// A pooled connection on either backend, counting the statements run on it.
+pub struct Conn {
+    conn: PooledConn,
+    statements: StatementCounter,
+}
+
+/// The backend's own pooled connection.
+pub enum PooledConn {
     Sqlite(PoolConnection<Sqlite>),
     Postgres(PoolConnection<Postgres>),
 }
 
+impl Conn {
+    /// The backend connection, for code outside the query functions (benchmarks) that runs
+    /// SQL of its own; statements run on it are not counted.
+    pub fn into_inner(self) -> PooledConn {
+        self.conn
+    }
+}
+
 /// An open transaction on either backend; rolled back if dropped without [`Tx::commit`].
-pub enum Tx {
+pub struct Tx {
+    tx: PooledTx,
+    statements: StatementCounter,
+}
+
+enum PooledTx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
     pub async fn commit(self) -> DbResult<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+        self.statements.bump();
+        match self.tx {
+            PooledTx::Sqlite(tx) => tx.commit().await?,
+            PooledTx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
     }
@@ -310,25 +372,28 @@ pub enum ConnRef<'a> {
     Postgres(&'a mut PgConnection),
 }
 
-/// Something queries can run on: a pooled connection or a transaction.
+/// Something queries can run on: a pooled connection or a transaction. Query functions call
+/// [`AsConn::as_conn`] once per statement they send, which is where statements are counted.
 pub trait AsConn: Send {
     fn as_conn(&mut self) -> ConnRef<'_>;
 }
 
 impl AsConn for Conn {
     fn as_conn(&mut self) -> ConnRef<'_> {
-        match self {
-            Conn::Sqlite(c) => ConnRef::Sqlite(c),
-            Conn::Postgres(c) => ConnRef::Postgres(c),
+        self.statements.bump();
+        match &mut self.conn {
+            PooledConn::Sqlite(c) => ConnRef::Sqlite(c),
+            PooledConn::Postgres(c) => ConnRef::Postgres(c),
         }
     }
 }
 
 impl AsConn for Tx {
     fn as_conn(&mut self) -> ConnRef<'_> {
-        match self {
-            Tx::Sqlite(tx) => ConnRef::Sqlite(tx),
-            Tx::Postgres(tx) => ConnRef::Postgres(tx),
+        self.statements.bump();
+        match &mut self.tx {
+            PooledTx::Sqlite(tx) => ConnRef::Sqlite(tx),
+            PooledTx::Postgres(tx) => ConnRef::Postgres(tx),
         }
     }
 }

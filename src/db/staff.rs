@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{AsConn, DbResult, on_conn};
+use super::{AsConn, DbResult, on_conn, placeholders};
 use crate::domain::{Role, StaffUserId};
 
 /// A staff user as stored, password hash included (never serialised).
@@ -65,6 +65,30 @@ pub async fn find_by_id(c: &mut impl AsConn, id: StaffUserId) -> DbResult<Option
         .bind(id)
         .fetch_optional(conn)
         .await)?)
+}
+
+/// The staff users with these ids, in one query (unknown ids are left out, order is not
+/// kept): what a page of conversations loads for their owners at once.
+pub async fn find_by_ids(
+    c: &mut impl AsConn,
+    ids: &[StaffUserId],
+) -> DbResult<Vec<StaffUserRecord>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Built from the column list and a count of placeholders only; values are bound.
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {} FROM staff_users WHERE id IN ({})",
+        columns!(),
+        placeholders(1, ids.len())
+    ));
+    Ok(on_conn!(c, |conn| {
+        let mut query = sqlx::query_as(sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(conn).await
+    })?)
 }
 
 /// Every staff user, by name.

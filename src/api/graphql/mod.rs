@@ -1,36 +1,54 @@
 //! The GraphQL schema, apart from its HTTP wiring so it can be built (and printed) alone.
+//!
+//! Each feature brings its own root objects ([`staff`], [`chat`], [`facility`]); `Query` and
+//! `Mutation` merge them. Services reach resolvers as schema data (added where the app is
+//! built), the caller and the DataLoaders as request data (added by [`graphql_handler`]).
 
 pub mod alerts;
+pub mod chat;
+pub mod connection;
+pub mod facility;
+pub mod loaders;
+pub mod scalars;
+pub mod staff;
 pub mod ws;
 
-use async_graphql::{
-    Context, Enum, ID, MergedObject, MergedSubscription, Object, Schema, SchemaBuilder,
-    SimpleObject,
-};
+use std::any::Any;
+use std::str::FromStr;
+
+use async_graphql::{Context, ID, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use axum::extract::State;
-use chrono::{DateTime, Utc};
 
 use super::AppState;
 use super::auth::Staff;
+use super::error::ApiError;
 use crate::auth::Authenticated;
-use crate::db::staff::StaffUser as StaffUserRecord;
-use crate::domain::Role;
+use crate::db::Db;
+use crate::domain::Actor;
 
-use alerts::{AlertMutation, AlertQuery, AlertSubscription};
+pub use staff::{StaffRole, StaffUser};
+
+/// What staff can read. Every operation needs a staff token.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct Query(
+    staff::CoreQuery,
+    chat::ChatQuery,
+    facility::FacilityQuery,
+    alerts::AlertQuery,
+);
+
+/// What staff can do. Every operation needs a staff token, and acts as its staff user.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(chat::ChatMutation, alerts::AlertMutation);
+
+/// What staff can watch live, over `/graphql/ws`.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct Subscription(alerts::AlertSubscription);
 
 pub type AimSchema = Schema<Query, Mutation, Subscription>;
-
-/// The query root: each feature contributes its fields.
-#[derive(MergedObject, Default)]
-pub struct Query(CoreQuery, AlertQuery);
-
-/// The mutation root.
-#[derive(MergedObject, Default)]
-pub struct Mutation(AlertMutation);
-
-/// The subscription root.
-#[derive(MergedSubscription, Default)]
-pub struct Subscription(AlertSubscription);
 
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 12;
@@ -53,50 +71,14 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-/// A staff member's role.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "crate::domain::Role")]
-pub enum StaffRole {
-    Staff,
-    Manager,
-    Admin,
-}
-
-/// A staff user of the facility.
-#[derive(SimpleObject)]
-pub struct StaffUser {
-    pub id: ID,
-    pub email: String,
-    pub name: String,
-    pub role: StaffRole,
-    pub active: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<StaffUserRecord> for StaffUser {
-    fn from(s: StaffUserRecord) -> Self {
-        StaffUser {
-            id: ID(s.id.to_string()),
-            email: s.email,
-            name: s.name,
-            role: Role::into(s.role),
-            active: s.active,
-            created_at: s.created_at,
-        }
-    }
-}
-
-/// Fields that belong to no one feature.
-#[derive(Default)]
-pub struct CoreQuery;
-
-#[Object]
-impl CoreQuery {
-    /// The signed-in staff user.
-    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<StaffUser> {
-        let caller = ctx.data::<Authenticated>()?;
-        Ok(caller.staff.clone().into())
-    }
+/// What one request carries into the schema: the caller and this request's DataLoaders,
+/// whose loads run in the [`loaders::Batches`] returned.
+pub fn request_data(
+    request: async_graphql::Request,
+    db: &Db,
+    caller: Authenticated,
+) -> (async_graphql::Request, loaders::Batches) {
+    loaders::attach(request.data(caller), db)
 }
 
 /// `POST/GET /graphql`: authenticated before anything executes, so a missing or bad token is
@@ -106,9 +88,44 @@ pub async fn graphql_handler(
     Staff(caller): Staff,
     request: async_graphql_axum::GraphQLRequest,
 ) -> async_graphql_axum::GraphQLResponse {
-    state
-        .schema
-        .execute(request.into_inner().data(caller))
-        .await
-        .into()
+    let (request, batches) = request_data(request.into_inner(), &state.db, caller);
+    batches.run(state.schema.execute(request)).await.into()
+}
+
+// Shared by the resolvers of every feature.
+
+/// Any error of the API as a GraphQL error with `extensions.code`.
+pub(crate) fn gql_error(err: impl Into<ApiError>) -> async_graphql::Error {
+    err.into().into_graphql()
+}
+
+/// The signed-in staff user of this request.
+pub(crate) fn caller<'c>(ctx: &Context<'c>) -> async_graphql::Result<&'c Authenticated> {
+    ctx.data_opt::<Authenticated>()
+        .ok_or_else(|| gql_error(ApiError::Unauthorized("not signed in".to_owned())))
+}
+
+/// Who is acting: always the token's staff user, never anything from the input.
+pub(crate) fn actor(ctx: &Context<'_>) -> async_graphql::Result<Actor> {
+    let staff = &caller(ctx)?.staff;
+    Ok(Actor {
+        staff_user_id: staff.id,
+        role: staff.role,
+    })
+}
+
+/// A service or loader put into the schema or request data.
+pub(crate) fn data<'c, T: Any + Send + Sync>(ctx: &Context<'c>) -> async_graphql::Result<&'c T> {
+    ctx.data_opt::<T>().ok_or_else(|| {
+        gql_error(ApiError::Internal(format!(
+            "GraphQL data `{}` is missing",
+            std::any::type_name::<T>()
+        )))
+    })
+}
+
+/// An id argument, or an `invalid_input` error naming `field`.
+pub(crate) fn parse_id<T: FromStr>(field: &str, id: &ID) -> Result<T, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::invalid(field, format!("`{}` is not a valid id", id.as_str())))
 }

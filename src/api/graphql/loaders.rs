@@ -1,0 +1,170 @@
+//! DataLoaders: what the fields of a list of conversations need, loaded for the whole list in
+//! one query per relation instead of one per conversation.
+//!
+//! They are created for each request ([`attach`]), never shared: a loader that outlived its
+//! request could hand one staff user's rows to another, or stale rows to both.
+//!
+//! Their batch loads run inside the request's own task ([`Batches::run`]), not as spawned
+//! tasks: a batch starts only once every resolver that could run has asked for its keys and
+//! is waiting. With spawned tasks a batch starts when its delay is up, and on a busy server a
+//! list's resolvers can take longer than that to ask, splitting one query into several
+//! exactly when queries cost the most.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Duration;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+
+use crate::db::aim::{ActionRow, MessageRow};
+use crate::db::staff::StaffUser;
+use crate::db::{self, Db, DbError};
+use crate::domain::{ConversationId, StaffUserId};
+
+/// How long a started batch waits before it queries, so that resolvers becoming ready
+/// meanwhile (under another root field whose own query just finished, say) join it. The
+/// resolvers of one list don't need it: they all ask before a batch starts (see [`Batches`]).
+pub const BATCH_DELAY: Duration = Duration::from_millis(1);
+
+/// The newest actions of a conversation listed by `AimConversation.actions`.
+pub const ACTIONS_PER_CONVERSATION: i64 = 100;
+
+/// A failed load, shared by every resolver waiting on it.
+pub type LoadError = Arc<DbError>;
+
+/// Adds this request's loaders to a GraphQL request; execute it inside the [`Batches`]
+/// returned.
+pub fn attach(request: async_graphql::Request, db: &Db) -> (async_graphql::Request, Batches) {
+    let batches = Batches(Arc::default());
+    let request = request
+        .data(batches.loader(StaffUserLoader(db.clone())))
+        .data(batches.loader(FirstMessagesLoader(db.clone())))
+        .data(batches.loader(ActionsLoader(db.clone())));
+    (request, batches)
+}
+
+/// The batch loads this request's loaders started, waiting to be run by [`Batches::run`].
+#[must_use = "the request's DataLoaders only load inside `Batches::run`"]
+pub struct Batches(Arc<Mutex<Vec<BoxFuture<'static, ()>>>>);
+
+impl Batches {
+    /// A DataLoader whose batch loads are queued here.
+    fn loader<L: Send + Sync + 'static>(&self, loader: L) -> DataLoader<L> {
+        let queue = self.0.clone();
+        DataLoader::new(loader, move |load| {
+            queue.lock().expect("batch queue").push(load);
+        })
+        .delay(BATCH_DELAY)
+    }
+
+    /// Runs `work` (the request's execution) and the batch loads it starts, in this task:
+    /// `work` first, until every resolver that can run is waiting; then the loads it queued.
+    pub async fn run<F: Future>(self, work: F) -> F::Output {
+        let mut work = std::pin::pin!(work);
+        let mut loads = FuturesUnordered::new();
+        std::future::poll_fn(|cx| {
+            loop {
+                if let Poll::Ready(out) = work.as_mut().poll(cx) {
+                    return Poll::Ready(out);
+                }
+                let queued = std::mem::take(&mut *self.0.lock().expect("batch queue"));
+                let mut progressed = !queued.is_empty();
+                loads.extend(queued);
+                while let Poll::Ready(Some(())) = loads.poll_next_unpin(cx) {
+                    progressed = true;
+                }
+                // A load finished (its resolvers can go on) or started: look at the work again.
+                if !progressed {
+                    return Poll::Pending;
+                }
+            }
+        })
+        .await
+    }
+}
+
+/// Staff users by id.
+pub struct StaffUserLoader(Db);
+
+impl Loader<StaffUserId> for StaffUserLoader {
+    type Value = StaffUser;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[StaffUserId],
+    ) -> Result<HashMap<StaffUserId, StaffUser>, LoadError> {
+        let mut conn = self.0.conn().await?;
+        let rows = db::staff::find_by_ids(&mut conn, keys).await?;
+        // Password hashes stop here.
+        Ok(rows.into_iter().map(|r| (r.id, r.into())).collect())
+    }
+}
+
+/// The first messages of a conversation: `limit` of them, oldest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FirstMessages {
+    pub conversation_id: ConversationId,
+    pub limit: i64,
+}
+
+/// The first page of messages of conversations, one query per distinct page size.
+pub struct FirstMessagesLoader(Db);
+
+impl Loader<FirstMessages> for FirstMessagesLoader {
+    type Value = Vec<MessageRow>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[FirstMessages],
+    ) -> Result<HashMap<FirstMessages, Vec<MessageRow>>, LoadError> {
+        let mut by_limit: HashMap<i64, Vec<ConversationId>> = HashMap::new();
+        for key in keys {
+            by_limit
+                .entry(key.limit)
+                .or_default()
+                .push(key.conversation_id);
+        }
+        let mut conn = self.0.conn().await?;
+        let mut found: HashMap<FirstMessages, Vec<MessageRow>> =
+            keys.iter().map(|key| (*key, Vec::new())).collect();
+        for (limit, ids) in by_limit {
+            for row in db::aim::first_messages_of_many(&mut conn, &ids, limit).await? {
+                let key = FirstMessages {
+                    conversation_id: row.conversation_id,
+                    limit,
+                };
+                found.entry(key).or_default().push(row);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The newest actions of conversations ([`ACTIONS_PER_CONVERSATION`] each), newest first.
+pub struct ActionsLoader(Db);
+
+impl Loader<ConversationId> for ActionsLoader {
+    type Value = Vec<ActionRow>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[ConversationId],
+    ) -> Result<HashMap<ConversationId, Vec<ActionRow>>, LoadError> {
+        let mut conn = self.0.conn().await?;
+        let rows = db::aim::actions_of_many(&mut conn, keys, ACTIONS_PER_CONVERSATION).await?;
+        let mut found: HashMap<ConversationId, Vec<ActionRow>> =
+            keys.iter().map(|id| (*id, Vec::new())).collect();
+        for row in rows {
+            found.entry(row.conversation_id).or_default().push(row);
+        }
+        Ok(found)
+    }
+}
