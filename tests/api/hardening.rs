@@ -80,3 +80,20 @@ both_backends! {
         assert_eq!(body["data"]["me"]["email"], DEMO_STAFF_EMAIL);
     }
 }
+
+both_backends! {
+    async fn too_deep_or_too_complex_queries_are_refused_before_they_run(t: TestDb) {
+        let server = TestServer::start(t.config(), Mode { demo: true }).await;
+        let staff = token(&t, DEMO_STAFF_EMAIL).await;
+        let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }";
+        let (status, _, body) = call(&server, Method::POST, "/graphql", Some(&staff), Some(json!({"query": deep}))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body["data"].is_null(), "{body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("nested too deep"), "{body}");
+
+        let wide: String = (0..1_100).map(|i| format!("a{i}: me {{ email }} ")).collect();
+        let (_, _, body) = call(&server, Method::POST, "/graphql", Some(&staff), Some(json!({"query": format!("{{ {wide} }}")}))).await;
+        assert!(body["data"].is_null(), "aliases ×1100 are refused");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("too complex"), "{body}");
+    }
+}

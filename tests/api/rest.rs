@@ -262,3 +262,48 @@ both_backends! {
         }
     }
 }
+
+both_backends! {
+    async fn rest_and_graphql_show_the_same_conversation(t: TestDb) {
+        let server = demo_server(&t).await;
+        let staff = token(&t, DEMO_STAFF_EMAIL).await;
+        let (_, _, answer) = call(&server, Method::POST, "/api/v2/admin/aim/chat", Some(&staff), Some(json!({"message": "Book Pepper for daycare next Friday"}))).await;
+        let id = answer["conversationId"].as_str().unwrap().to_owned();
+        let (_, _, rest) = call(&server, Method::GET, &format!("/api/v2/admin/aim/conversations/{id}"), Some(&staff), None).await;
+        let query = "query($id: ID!) { aimConversation(id: $id) { id title status createdAt updatedAt inputTokens outputTokens \
+                     staffUser { id } \
+                     messages(first: 100) { edges { node { id role content modelUsed createdAt toolCallsJson } } } \
+                     actions { id tool status summary expiresAt } } }";
+        let (status, _, body) = call(&server, Method::POST, "/graphql", Some(&staff), Some(json!({"query": query, "variables": {"id": id}}))).await;
+        assert_eq!(status, StatusCode::OK);
+        let gql = &body["data"]["aimConversation"];
+        assert!(body.get("errors").is_none(), "{body}");
+        for field in ["id", "title", "inputTokens", "outputTokens"] {
+            assert_eq!(gql[field], rest[field], "{field}");
+        }
+        assert_eq!(gql["status"], "ACTIVE");
+        assert_eq!(rest["status"], "active");
+        assert_eq!(gql["staffUser"]["id"], rest["staffUserId"]);
+        let same_instant = |a: &Value, b: &Value| {
+            let a: chrono::DateTime<chrono::Utc> = a.as_str().unwrap().parse().unwrap();
+            let b: chrono::DateTime<chrono::Utc> = b.as_str().unwrap().parse().unwrap();
+            a == b
+        };
+        assert!(same_instant(&gql["updatedAt"], &rest["updatedAt"]));
+        let gql_messages: Vec<&Value> = gql["messages"]["edges"].as_array().unwrap().iter().map(|e| &e["node"]).collect();
+        let rest_messages = rest["messages"].as_array().unwrap();
+        assert_eq!(gql_messages.len(), rest_messages.len());
+        for (g, r) in gql_messages.iter().zip(rest_messages) {
+            assert_eq!(g["id"], r["id"]);
+            assert_eq!(g["content"], r["content"]);
+            assert_eq!(g["modelUsed"], r["modelUsed"]);
+            assert_eq!(g["role"].as_str().unwrap().to_lowercase(), r["role"].as_str().unwrap());
+            assert_eq!(g["toolCallsJson"], r["toolCalls"]);
+            assert!(same_instant(&g["createdAt"], &r["createdAt"]));
+        }
+        let (g, r) = (&gql["actions"][0], &rest["actions"][0]);
+        assert_eq!(g["id"], r["id"]);
+        assert_eq!(g["summary"], r["summary"]);
+        assert_eq!(g["tool"].as_str().unwrap().to_lowercase(), r["tool"].as_str().unwrap());
+    }
+}
