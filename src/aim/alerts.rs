@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use futures::Stream;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::db::alerts::{AlertRow, NewAlertRow};
 use crate::db::{self, Db, DbError};
@@ -49,6 +49,21 @@ pub struct NewAlert {
     pub title: String,
     pub description: String,
     pub data: Option<Value>,
+}
+
+/// An issue a check found: the alert to raise and the key of the issue within its type (e.g.
+/// the date and hour of a staffing gap).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyedAlert {
+    pub key: String,
+    pub alert: NewAlert,
+}
+
+/// What a [`AlertService::sync`] changed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SyncReport {
+    pub created: Vec<AlertView>,
+    pub resolved: Vec<AlertView>,
 }
 
 /// A position in the newest-first order of alerts: an alert's `(created_at, id)`. Clients see
@@ -164,19 +179,7 @@ impl AlertService {
 
     /// Stores a new alert and publishes it.
     pub async fn create(&self, alert: NewAlert) -> AlertResult<AlertView> {
-        let title = alert.title.trim();
-        if title.is_empty() {
-            return Err(AlertError::InvalidInput {
-                field: "title",
-                message: "an alert needs a title".to_owned(),
-            });
-        }
-        if title.chars().count() > MAX_TITLE_CHARS {
-            return Err(AlertError::InvalidInput {
-                field: "title",
-                message: format!("an alert title has at most {MAX_TITLE_CHARS} characters"),
-            });
-        }
+        let title = checked_title(&alert.title)?;
         let row = db::alerts::insert(
             &mut self.db.conn().await?,
             &NewAlertRow {
@@ -194,6 +197,64 @@ impl AlertService {
         tracing::info!(alert_id = %created.id, kind = %created.kind, severity = %created.severity, "alert created");
         self.publish(AlertEventKind::Created, &created);
         Ok(created)
+    }
+
+    /// Brings the open alerts of the checked `kinds` in line with what the checks `found`:
+    /// an issue with no open alert gets one (the database refuses a second, so generators on
+    /// two replicas raise it once); an open alert whose issue is gone, or whose severity
+    /// changed, is resolved with `autoResolved` and the reason in its `data` (a changed
+    /// severity is then raised afresh). An issue that comes back after its alert was resolved
+    /// gets a new alert. Every change is published.
+    pub async fn sync(&self, kinds: &[AlertType], found: &[KeyedAlert]) -> AlertResult<SyncReport> {
+        let now = domain::now();
+        let mut conn = self.db.conn().await?;
+        let mut report = SyncReport::default();
+        let open = db::alerts::open_keyed(&mut conn).await?;
+        for alert in open.iter().filter(|a| kinds.contains(&a.kind)) {
+            let current = found
+                .iter()
+                .find(|f| f.alert.kind == alert.kind && f.key == alert.dedupe_key);
+            let because = match current {
+                None => "cleared",
+                Some(f) if f.alert.severity != alert.severity => "severity_changed",
+                Some(_) => continue,
+            };
+            let mut data = alert.data.clone().map_or_else(|| json!({}), |j| j.0);
+            if let Value::Object(map) = &mut data {
+                map.insert("autoResolved".to_owned(), json!(true));
+                map.insert("resolvedBecause".to_owned(), json!(because));
+            }
+            if let Some(row) = db::alerts::resolve_cleared(&mut conn, alert.id, &data, now).await? {
+                let resolved = view(row);
+                tracing::info!(alert_id = %resolved.id, kind = %resolved.kind, because, "alert resolved by its check");
+                self.publish(AlertEventKind::Resolved, &resolved);
+                report.resolved.push(resolved);
+            }
+        }
+        for f in found.iter().filter(|f| kinds.contains(&f.alert.kind)) {
+            let title = checked_title(&f.alert.title)?;
+            let inserted = db::alerts::insert_keyed(
+                &mut conn,
+                &NewAlertRow {
+                    id: AlertId::new(),
+                    kind: f.alert.kind,
+                    severity: f.alert.severity,
+                    title,
+                    description: f.alert.description.trim(),
+                    data: f.alert.data.as_ref(),
+                    created_at: now,
+                },
+                &f.key,
+            )
+            .await?;
+            if let Some(row) = inserted {
+                let created = view(row);
+                tracing::info!(alert_id = %created.id, kind = %created.kind, severity = %created.severity, key = %f.key, "alert raised by its check");
+                self.publish(AlertEventKind::Created, &created);
+                report.created.push(created);
+            }
+        }
+        Ok(report)
     }
 
     /// Every alert event from now on (see [`EventBroker::subscribe`]).
@@ -228,6 +289,24 @@ impl AlertService {
             alert: alert.clone(),
         });
     }
+}
+
+/// The title trimmed, refused when empty or too long.
+fn checked_title(title: &str) -> AlertResult<&str> {
+    let title = title.trim();
+    if title.is_empty() {
+        return Err(AlertError::InvalidInput {
+            field: "title",
+            message: "an alert needs a title".to_owned(),
+        });
+    }
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(AlertError::InvalidInput {
+            field: "title",
+            message: format!("an alert title has at most {MAX_TITLE_CHARS} characters"),
+        });
+    }
+    Ok(title)
 }
 
 fn view(row: AlertRow) -> AlertView {

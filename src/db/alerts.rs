@@ -189,3 +189,70 @@ pub async fn resolve(
         .fetch_optional(conn)
         .await)?)
 }
+
+/// Stores a new alert about the issue `key` of its type, unless an unresolved alert about it
+/// exists: `None` then. The unique partial index decides, so concurrent generators insert once.
+pub async fn insert_keyed(
+    c: &mut impl AsConn,
+    alert: &NewAlertRow<'_>,
+    key: &str,
+) -> DbResult<Option<AlertRow>> {
+    const SQL: &str = concat!(
+        "INSERT INTO aim_alerts (id, type, severity, title, description, data, created_at, dedupe_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (type, dedupe_key) WHERE resolved_at IS NULL AND dedupe_key IS NOT NULL DO NOTHING \
+         RETURNING ",
+        alert_columns!()
+    );
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(alert.id)
+        .bind(alert.kind)
+        .bind(alert.severity)
+        .bind(alert.title)
+        .bind(alert.description)
+        .bind(alert.data.map(Json))
+        .bind(alert.created_at)
+        .bind(key)
+        .fetch_optional(conn)
+        .await)?)
+}
+
+/// An unresolved alert raised by a check, with the key of its issue.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct OpenKeyed {
+    pub id: AlertId,
+    #[sqlx(rename = "type")]
+    pub kind: AlertType,
+    pub severity: AlertSeverity,
+    pub dedupe_key: String,
+    pub data: Option<Json<Value>>,
+}
+
+/// Every unresolved alert raised by a check.
+pub async fn open_keyed(c: &mut impl AsConn) -> DbResult<Vec<OpenKeyed>> {
+    const SQL: &str = "SELECT id, type, severity, dedupe_key, data FROM aim_alerts \
+                       WHERE resolved_at IS NULL AND dedupe_key IS NOT NULL";
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .fetch_all(conn)
+        .await)?)
+}
+
+/// Resolves an alert whose issue has cleared, recording `data` (which says so); `None` when
+/// it was resolved meanwhile.
+pub async fn resolve_cleared(
+    c: &mut impl AsConn,
+    id: AlertId,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> DbResult<Option<AlertRow>> {
+    const SQL: &str = concat!(
+        "UPDATE aim_alerts SET resolved_at = $2, data = $3 WHERE id = $1 AND resolved_at IS NULL RETURNING ",
+        alert_columns!()
+    );
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(id)
+        .bind(now)
+        .bind(Json(data))
+        .fetch_optional(conn)
+        .await)?)
+}

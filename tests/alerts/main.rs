@@ -8,6 +8,7 @@ mod common;
 mod graphql;
 mod rest;
 mod service;
+mod sync;
 mod ws;
 
 use std::time::Duration;
