@@ -1,18 +1,19 @@
 //! The alert checks: what in the facility deserves an alert right now.
 //!
 //! Each check is a pure function of a [`Snapshot`] — the facts of the facility at one moment,
-//! read once from the facility — and the [`Thresholds`] of SPEC's alert table, so
+//! read once by [`Facility::alert_snapshot`] — and the [`Thresholds`] of SPEC's alert table, so
 //! every boundary is testable without a database. A check returns [`Finding`]s; storing them
 //! as alerts, once per open issue, is the alert store's job (it dedupes by type and
 //! [`Finding::key`]). Weather is not here: it needs a provider, not the facility's data.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use serde_json::{Value, json};
 
+use crate::db;
 use crate::domain::{AlertSeverity, AlertType};
-use crate::facility::FacilitySettings;
 use crate::facility::compliance::{ComplianceFlag, VaccinationStatus};
 use crate::facility::staffing::HourStaffing;
+use crate::facility::{Facility, FacilityResult, FacilitySettings};
 
 /// One issue a check found, ready to become an alert.
 #[derive(Clone, Debug, PartialEq)]
@@ -311,6 +312,55 @@ pub fn all(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
         .collect()
 }
 
+impl Facility {
+    /// Reads what the checks look at, as of `now`: today's hourly staffing, dogs booked per
+    /// day, vaccination gaps of booked dogs, and bookings created per 24 h counted back from
+    /// `now`.
+    pub async fn alert_snapshot(
+        &self,
+        now: DateTime<Utc>,
+        th: &Thresholds,
+    ) -> FacilityResult<Snapshot> {
+        let today = self.today(now);
+        let hours = self.staff_schedule(today).await?.hours;
+        let last_day = today + Days::new(u64::from(th.capacity_days_ahead));
+        let days = self
+            .schedule(today, last_day, None)
+            .await?
+            .days
+            .into_iter()
+            .map(|d| (d.date, d.dogs_booked))
+            .collect();
+        let compliance = self
+            .compliance(today, th.compliance_days_ahead)
+            .await?
+            .booked()
+            .cloned()
+            .collect();
+        let day = TimeDelta::hours(24);
+        let spans: Vec<_> = (0..=th.spike_baseline_days)
+            .map(|i| {
+                let i = i32::try_from(i).unwrap_or(i32::MAX);
+                (now - day * (i + 1), now - day * i)
+            })
+            .collect();
+        let counts = db::bookings::created_in(&mut self.db().conn().await?, &spans).await?;
+        let mut counts = counts
+            .into_iter()
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+        Ok(Snapshot {
+            today,
+            now,
+            settings: self.settings(),
+            hours,
+            days,
+            compliance,
+            bookings_created_last_24h: counts.next().unwrap_or(0),
+            bookings_created_per_day_before: counts.collect(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,7 +369,6 @@ mod tests {
     use crate::facility::clock::{self, ClockTime};
     use crate::facility::compliance::valid_on;
     use crate::facility::staffing::{BreakView, ShiftView, hourly_staffing};
-    use chrono::Days;
     use chrono_tz::America::New_York;
 
     fn today() -> NaiveDate {
