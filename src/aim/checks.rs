@@ -13,7 +13,7 @@ use crate::db;
 use crate::domain::{AlertSeverity, AlertType};
 use crate::facility::compliance::{ComplianceFlag, VaccinationStatus};
 use crate::facility::staffing::HourStaffing;
-use crate::facility::{Facility, FacilityResult, FacilitySettings};
+use crate::facility::{Facility, FacilityError, FacilityResult, FacilitySettings, MAX_RANGE_DAYS};
 
 /// One issue a check found, ready to become an alert.
 #[derive(Clone, Debug, PartialEq)]
@@ -337,12 +337,15 @@ impl Facility {
             .booked()
             .cloned()
             .collect();
+        if i64::from(th.spike_baseline_days) > MAX_RANGE_DAYS {
+            return Err(FacilityError::InvalidInput {
+                field: "spike_baseline_days",
+                message: format!("at most {MAX_RANGE_DAYS} days"),
+            });
+        }
         let day = TimeDelta::hours(24);
-        let spans: Vec<_> = (0..=th.spike_baseline_days)
-            .map(|i| {
-                let i = i32::try_from(i).unwrap_or(i32::MAX);
-                (now - day * (i + 1), now - day * i)
-            })
+        let spans: Vec<_> = (0..=th.spike_baseline_days as i32)
+            .map(|i| (now - day * (i + 1), now - day * i))
             .collect();
         let counts = db::bookings::created_in(&mut self.db().conn().await?, &spans).await?;
         let mut counts = counts
