@@ -17,6 +17,7 @@ use crate::llm::{LlmError, Provider};
 pub mod actions;
 pub mod alerts;
 pub mod chat;
+pub mod checks;
 pub mod prompt;
 pub mod tools;
 

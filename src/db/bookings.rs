@@ -137,3 +137,38 @@ pub async fn latest_vaccinations(
         query.fetch_all(conn).await
     })?)
 }
+
+/// How many bookings (of any status: a booking later cancelled was still made) were created
+/// in each of the spans `[from, to)`, in the order given. One query whatever the number of
+/// spans; the SQL is built from the count alone and the instants are bound.
+pub async fn created_in(
+    c: &mut impl AsConn,
+    spans: &[(DateTime<Utc>, DateTime<Utc>)],
+) -> DbResult<Vec<i64>> {
+    if spans.is_empty() {
+        return Ok(Vec::new());
+    }
+    let windows = (0..spans.len())
+        .map(|i| {
+            format!(
+                "SELECT {i} AS i, ${} AS from_at, ${} AS to_at",
+                2 * i + 1,
+                2 * i + 2
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(b.id) AS n FROM ({windows}) w \
+         LEFT JOIN bookings b ON b.created_at >= w.from_at AND b.created_at < w.to_at \
+         GROUP BY w.i ORDER BY w.i"
+    ));
+    let counts: Vec<(i64,)> = on_conn!(c, |conn| {
+        let mut query = sqlx::query_as(sql);
+        for (from, to) in spans {
+            query = query.bind(*from).bind(*to);
+        }
+        query.fetch_all(conn).await
+    })?;
+    Ok(counts.into_iter().map(|(n,)| n).collect())
+}

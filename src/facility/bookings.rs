@@ -491,7 +491,7 @@ async fn check_vaccinations(
                         vaccine,
                     });
                 }
-                Some(expires_on) if expires_on < last_day => {
+                Some(expires_on) if !super::compliance::valid_on(Some(expires_on), last_day) => {
                     return Err(FacilityError::VaccinationExpired {
                         dog_id: dog.id,
                         dog_name: dog.name.clone(),

@@ -52,6 +52,14 @@ pub struct ComplianceReport {
     pub flags: Vec<ComplianceFlag>,
 }
 
+/// The facility's rule for a vaccination on a day at the facility: valid through its expiry
+/// date, so one that expires on the day of a stay still covers that day; never recorded is
+/// never valid. Booking ([`Facility::create_booking`]), the compliance report and the
+/// compliance alert all decide with this.
+pub fn valid_on(expires_on: Option<NaiveDate>, day: NaiveDate) -> bool {
+    expires_on.is_some_and(|expires_on| expires_on >= day)
+}
+
 impl ComplianceReport {
     /// Flags of dogs booked within the window.
     pub fn booked(&self) -> impl Iterator<Item = &ComplianceFlag> {
@@ -121,8 +129,7 @@ impl Facility {
                     status,
                     expires_on: gap.expires_on,
                     next_booking: next,
-                    invalid_on_next_booking: next
-                        .is_some_and(|day| gap.expires_on.is_none_or(|e| e < day)),
+                    invalid_on_next_booking: next.is_some_and(|day| !valid_on(gap.expires_on, day)),
                 }
             })
             .collect();

@@ -6,6 +6,7 @@
 mod common;
 
 mod actions;
+mod checks;
 mod offline;
 mod orchestrator;
 mod providers;
