@@ -11,6 +11,8 @@ use rand::distr::{Alphanumeric, SampleString};
 use tokio::net::TcpListener;
 
 use crate::aim::alerts::AlertService;
+use crate::aim::checks::Thresholds;
+use crate::aim::engine::AlertEngine;
 use crate::aim::{Aim, ChatSettings};
 use crate::api::{self, AppState};
 use crate::auth::{AuthService, IssuedToken, JwtKeys};
@@ -48,6 +50,8 @@ pub enum StartError {
     Serve(std::io::Error),
     #[error("no active staff user with email `{0}`")]
     UnknownStaff(String),
+    #[error("alerts: {0}")]
+    Alerts(#[from] crate::aim::engine::EngineError),
     #[error("could not sign token: {0}")]
     Token(String),
 }
@@ -154,11 +158,8 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
     let keys = jwt_keys(config, &db, source).await?;
     let auth = AuthService::new(db.clone(), keys);
     let alerts = AlertService::new(db.clone(), EventBroker::default());
-    let sms = SmsService::from_config(db.clone(), config);
-    if sms.is_dry_run() {
-        tracing::info!("Twilio is not configured: SMS are recorded in the outbox, not sent");
-    }
-    let facility = Facility::new(db.clone(), settings, sms);
+    let facility = facility(config, &db, settings);
+    let engine = AlertEngine::new(facility.clone(), alerts.clone(), Thresholds::default());
     let provider = crate::llm::from_config(config);
     announce_model(config, provider.model());
     let aim = Aim::new(
@@ -183,6 +184,7 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         facility,
         aim,
         alerts,
+        engine,
         schema,
         openapi: Arc::new(api::rest::router().1),
         metrics: telemetry::metrics_handle(),
@@ -192,6 +194,25 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         settings,
         seeded,
     })
+}
+
+/// The facility's services on `db`: SMS through Twilio when configured, else recorded only.
+fn facility(config: &Config, db: &Db, settings: FacilitySettings) -> Facility {
+    let sms = SmsService::from_config(db.clone(), config);
+    if sms.is_dry_run() {
+        tracing::info!("Twilio is not configured: SMS are recorded in the outbox, not sent");
+    }
+    Facility::new(db.clone(), settings, sms)
+}
+
+/// The alert generator alone, for `aim alerts run` (no signing secret needed).
+pub async fn alert_engine(config: &Config) -> Result<AlertEngine, StartError> {
+    config.validate()?;
+    let db = open_database(config).await?;
+    let settings = settings::apply_overrides(&db, config).await?;
+    let facility = facility(config, &db, settings);
+    let alerts = AlertService::new(db, EventBroker::default());
+    Ok(AlertEngine::new(facility, alerts, Thresholds::default()))
 }
 
 /// Logs which model answers chat, and warns loudly when Anthropic has retired it.
@@ -238,10 +259,16 @@ impl App {
     ) -> Result<(), StartError> {
         let router = self.router();
         let db = self.state.db.clone();
-        axum::serve(listener, router)
+        let interval = self.state.config.alert_interval;
+        let scheduler = (!interval.is_zero()).then(|| self.state.engine.clone().spawn(interval));
+        let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await
-            .map_err(StartError::Serve)?;
+            .map_err(StartError::Serve);
+        if let Some(scheduler) = scheduler {
+            scheduler.abort();
+        }
+        served?;
         db.close().await;
         Ok(())
     }

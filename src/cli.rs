@@ -47,6 +47,17 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Alerts: `aim alerts run` runs the checks once and prints what changed.
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AlertsCommand {
+    /// Run every check once, raise alerts for new issues, resolve those that cleared.
+    Run,
 }
 
 /// Runs a parsed command line; `shutdown` ends `serve`.
@@ -87,6 +98,33 @@ pub async fn run(
         }
         Command::Schema => {
             print!("{}", crate::api::graphql::sdl());
+            Ok(())
+        }
+        Command::Alerts {
+            command: AlertsCommand::Run,
+        } => {
+            let engine = crate::alert_engine(&config).await?;
+            let Some(report) = engine.run(crate::domain::now()).await? else {
+                println!("another server is generating alerts right now; nothing done");
+                return Ok(());
+            };
+            for alert in &report.created {
+                println!(
+                    "created  {:<8} {:<16} {}",
+                    alert.severity, alert.kind, alert.title
+                );
+            }
+            for alert in &report.resolved {
+                println!(
+                    "resolved {:<8} {:<16} {}",
+                    alert.severity, alert.kind, alert.title
+                );
+            }
+            println!(
+                "{} created, {} resolved",
+                report.created.len(),
+                report.resolved.len()
+            );
             Ok(())
         }
     }

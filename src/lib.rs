@@ -20,5 +20,6 @@ pub mod llm;
 pub mod telemetry;
 
 pub use app::{
-    App, Mode, SecretSource, StartError, build_app, issue_token, jwt_keys, open_database, serve,
+    App, Mode, SecretSource, StartError, alert_engine, build_app, issue_token, jwt_keys,
+    open_database, serve,
 };

@@ -45,6 +45,8 @@ pub struct AppState {
     pub aim: Aim,
     /// Alerts: listed, read and resolved by staff; their events feed subscriptions.
     pub alerts: AlertService,
+    /// The alert generator (scheduled by `serve`).
+    pub engine: crate::aim::engine::AlertEngine,
     pub schema: graphql::AimSchema,
     /// The OpenAPI document of the REST routes.
     pub openapi: Arc<utoipa::openapi::OpenApi>,

@@ -45,14 +45,18 @@ pub enum WriteLock {
     Bookings,
     /// Rate limits of outgoing SMS.
     Sms,
+    /// The alert generator: one replica runs it at a time.
+    AlertGenerator,
 }
 
 impl WriteLock {
-    fn key(self) -> i64 {
-        // Arbitrary constants, distinct per lock ("AIM" in the high bytes).
+    /// The lock's number within the database's schema (the schema supplies the other half of
+    /// the advisory lock's key, so facilities in separate schemas never wait for each other).
+    fn key(self) -> i32 {
         match self {
-            WriteLock::Bookings => 0x4149_4d00_0001,
-            WriteLock::Sms => 0x4149_4d00_0002,
+            WriteLock::Bookings => 1,
+            WriteLock::Sms => 2,
+            WriteLock::AlertGenerator => 3,
         }
     }
 }
@@ -63,12 +67,18 @@ impl WriteLock {
 pub async fn lock(tx: &mut Tx, lock: WriteLock) -> DbResult<()> {
     if let PooledTx::Postgres(pg) = &mut tx.tx {
         tx.statements.bump();
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema()), $1)")
             .bind(lock.key())
             .execute(&mut **pg)
             .await?;
     }
     Ok(())
+}
+
+/// Held while a replica leads a periodic job ([`Db::try_lead`]); dropping it lets another
+/// replica lead.
+pub struct Leadership {
+    _tx: Option<Transaction<'static, Postgres>>,
 }
 
 /// `$first, $first+1, …` — `n` numbered placeholders for an `IN (…)` list. The SQL is built
@@ -263,6 +273,27 @@ impl Db {
             tx,
             statements: self.statements.clone(),
         })
+    }
+
+    /// Leadership of a periodic job across replicas: on PostgreSQL a transaction-scoped
+    /// advisory lock taken without waiting (`None` when another replica holds it), kept until
+    /// the returned guard is dropped; on SQLite, where one process serves a database, always
+    /// granted and holding nothing (so the job's own writes are not blocked).
+    pub async fn try_lead(&self, lock: WriteLock) -> DbResult<Option<Leadership>> {
+        match &self.pool {
+            Pool::Sqlite(_) => Ok(Some(Leadership { _tx: None })),
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let (won,): (bool,) = sqlx::query_as(
+                    "SELECT pg_try_advisory_xact_lock(hashtext(current_schema()), $1)",
+                )
+                .bind(lock.key())
+                .fetch_one(&mut *tx)
+                .await?;
+                self.statements.bump();
+                Ok(won.then_some(Leadership { _tx: Some(tx) }))
+            }
+        }
     }
 
     /// How many statements this pool has sent so far (see [`StatementCounter`]): what tests

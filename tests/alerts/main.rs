@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod engine;
 mod graphql;
 mod rest;
 mod service;

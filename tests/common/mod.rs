@@ -143,6 +143,8 @@ impl TestDb {
         let mut config = Config::for_database(&self.url);
         config.jwt_secret = Some(Secret::new(TEST_SECRET));
         config.bind = "127.0.0.1:0".parse().unwrap();
+        // Tests that want the alert scheduler turn it on; elsewhere it would race their checks.
+        config.alert_interval = Duration::ZERO;
         config
     }
 
