@@ -166,7 +166,8 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         facility.clone(),
         provider,
         ChatSettings::from_config(config),
-    );
+    )
+    .with_alert_engine(engine.clone());
     // The services resolvers call; the caller and the DataLoaders come with each request.
     let mut schema = api::graphql::schema_builder()
         .data(db.clone())

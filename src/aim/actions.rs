@@ -92,6 +92,9 @@ impl Aim {
             writes: WriteTools::Auto,
         };
         let outcome = tools::execute_write(ctx, row.tool, &row.input.0).await;
+        if outcome.is_ok() && row.tool == ActionTool::CreateBooking {
+            self.booked();
+        }
         let (status, result, error) = match outcome {
             Ok(result) => (ActionStatus::Executed, Some(result), None),
             Err(err) => (ActionStatus::Failed, None, Some(err.message)),

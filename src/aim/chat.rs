@@ -255,6 +255,9 @@ impl Aim {
                 content: outcome.content.to_string(),
                 is_error: outcome.is_error,
             });
+            if name == "create_booking" && outcome.content["status"] == "booked" {
+                self.booked();
+            }
             turn.calls.push(ToolCallRecord {
                 id,
                 name,

@@ -77,6 +77,8 @@ pub struct Aim {
     settings: ChatSettings,
     /// Turns per staff user: each costs model calls, so one user can't crowd out the rest.
     turns: Arc<DefaultKeyedRateLimiter<StaffUserId>>,
+    /// Run after AIM books something, so capacity and staffing alerts follow at once.
+    alert_engine: Option<engine::AlertEngine>,
 }
 
 impl Aim {
@@ -87,6 +89,24 @@ impl Aim {
             provider,
             settings,
             turns: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            alert_engine: None,
+        }
+    }
+
+    /// Runs `engine` (in the background) after each booking AIM makes.
+    pub fn with_alert_engine(mut self, engine: engine::AlertEngine) -> Aim {
+        self.alert_engine = Some(engine);
+        self
+    }
+
+    /// A booking was made: bring the alerts up to date without holding up the answer.
+    fn booked(&self) {
+        if let Some(engine) = self.alert_engine.clone() {
+            tokio::spawn(async move {
+                if let Err(err) = engine.run(crate::domain::now()).await {
+                    tracing::warn!(error = %err, "alert generation after a booking failed");
+                }
+            });
         }
     }
 

@@ -188,3 +188,36 @@ both_backends! {
         assert_eq!(c.count("sms_messages").await, 0, "nothing is sent by the model alone");
     }
 }
+
+/// Waits until the alert generator has raised something (it runs in the background).
+async fn alerts_raised(c: &Chat) -> i64 {
+    for _ in 0..100 {
+        let n = c.count("aim_alerts").await;
+        if n > 0 {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    0
+}
+
+both_backends! {
+    async fn a_booking_made_through_aim_brings_the_alerts_up_to_date(t: TestDb) {
+        use aim::aim::alerts::AlertService;
+        use aim::aim::checks::Thresholds;
+        use aim::aim::engine::AlertEngine;
+        let c = Chat::new(t).await;
+        let engine = AlertEngine::new(
+            c.facility.clone(),
+            AlertService::new(c.t.db.clone(), aim::events::EventBroker::default()),
+            Thresholds::default(),
+        );
+        let provider = std::sync::Arc::new(aim::llm::anthropic::AnthropicProvider::new(c.model.settings()));
+        let aim = c.aim_with(provider, ChatSettings::default()).with_alert_engine(engine);
+        let out = propose_booking(&c, &aim).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(c.count("aim_alerts").await, 0, "a proposal books nothing, so nothing runs");
+        aim.confirm_action(&c.staff, out.pending_actions[0].id).await.unwrap();
+        assert!(alerts_raised(&c).await >= 3, "the generator ran after the booking");
+    }
+}
