@@ -111,13 +111,17 @@ pub async fn run(
             for alert in &report.created {
                 println!(
                     "created  {:<8} {:<16} {}",
-                    alert.severity, alert.kind, alert.title
+                    alert.severity.as_str(),
+                    alert.kind.as_str(),
+                    alert.title
                 );
             }
             for alert in &report.resolved {
                 println!(
                     "resolved {:<8} {:<16} {}",
-                    alert.severity, alert.kind, alert.title
+                    alert.severity.as_str(),
+                    alert.kind.as_str(),
+                    alert.title
                 );
             }
             println!(
