@@ -159,7 +159,8 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
     let auth = AuthService::new(db.clone(), keys);
     let alerts = AlertService::new(db.clone(), EventBroker::default());
     let facility = facility(config, &db, settings);
-    let engine = AlertEngine::new(facility.clone(), alerts.clone(), Thresholds::default());
+    let thresholds = Thresholds::load(&db).await?;
+    let engine = AlertEngine::new(facility.clone(), alerts.clone(), thresholds);
     let provider = crate::llm::from_config(config);
     announce_model(config, provider.model());
     let aim = Aim::new(
@@ -212,8 +213,9 @@ pub async fn alert_engine(config: &Config) -> Result<AlertEngine, StartError> {
     let db = open_database(config).await?;
     let settings = settings::apply_overrides(&db, config).await?;
     let facility = facility(config, &db, settings);
+    let thresholds = Thresholds::load(&db).await?;
     let alerts = AlertService::new(db, EventBroker::default());
-    Ok(AlertEngine::new(facility, alerts, Thresholds::default()))
+    Ok(AlertEngine::new(facility, alerts, thresholds))
 }
 
 /// Logs which model answers chat, and warns loudly when Anthropic has retired it.

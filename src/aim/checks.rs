@@ -64,6 +64,23 @@ impl Default for Thresholds {
     }
 }
 
+impl Thresholds {
+    /// The facility's stored limits (SPEC's defaults until someone changes them).
+    pub async fn load(db: &crate::db::Db) -> crate::db::DbResult<Thresholds> {
+        let row = crate::db::settings::alert_thresholds(&mut db.conn().await?).await?;
+        let days = |n: i64| u32::try_from(n).unwrap_or(0);
+        Ok(Thresholds {
+            capacity_warning_percent: row.capacity_warning_percent,
+            capacity_critical_percent: row.capacity_critical_percent,
+            capacity_days_ahead: days(row.alert_days_ahead),
+            compliance_days_ahead: days(row.alert_days_ahead),
+            spike_factor: row.spike_factor,
+            spike_min_bookings: days(row.spike_min_bookings),
+            spike_baseline_days: days(row.spike_baseline_days),
+        })
+    }
+}
+
 /// What the checks look at: plain data, read at one moment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {

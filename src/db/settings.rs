@@ -76,3 +76,25 @@ pub async fn secret(c: &mut impl AsConn, name: &str) -> DbResult<Option<String>>
         .fetch_optional(conn)
         .await)?)
 }
+
+/// The limits of the alert checks, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, sqlx::FromRow)]
+pub struct AlertThresholdsRow {
+    pub capacity_warning_percent: f64,
+    pub capacity_critical_percent: f64,
+    pub alert_days_ahead: i64,
+    pub spike_factor: f64,
+    pub spike_min_bookings: i64,
+    pub spike_baseline_days: i64,
+}
+
+pub async fn alert_thresholds(c: &mut impl AsConn) -> DbResult<AlertThresholdsRow> {
+    const SQL: &str = "SELECT capacity_warning_percent, capacity_critical_percent, \
+                       CAST(alert_days_ahead AS BIGINT) AS alert_days_ahead, spike_factor, \
+                       CAST(spike_min_bookings AS BIGINT) AS spike_min_bookings, \
+                       CAST(spike_baseline_days AS BIGINT) AS spike_baseline_days \
+                       FROM facility_settings WHERE id = 1";
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .fetch_one(conn)
+        .await)?)
+}

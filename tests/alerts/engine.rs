@@ -103,3 +103,24 @@ both_backends! {
         server.stop().await.unwrap();
     }
 }
+
+both_backends! {
+    async fn thresholds_live_in_the_facility_settings(t: TestDb) {
+        assert_eq!(Thresholds::load(&t.db).await.unwrap(), Thresholds::default(), "SPEC's defaults");
+        t.raw("UPDATE facility_settings SET capacity_warning_percent = 90, alert_days_ahead = 3").await.unwrap();
+        let stored = Thresholds::load(&t.db).await.unwrap();
+        assert_eq!(stored.capacity_warning_percent, 90.0);
+        assert_eq!(stored.capacity_days_ahead, 3);
+        assert!(t.raw("UPDATE facility_settings SET capacity_warning_percent = 0").await.is_err(), "checked by the database");
+
+        // The demo is booked at 87.5 % today: no capacity alert above a 90 % threshold.
+        let today = clock::local_date(TZ, Utc::now());
+        demo::seed(&t.db, today, TZ).await.unwrap();
+        let settings = FacilitySettings { capacity: 40, staff_ratio: 8, timezone: TZ };
+        let facility = Facility::new(t.db.clone(), settings, SmsService::new(t.db.clone(), None, SmsLimits::default()));
+        let engine = AlertEngine::new(facility, service(&t), stored);
+        let report = engine.run(domain::now()).await.unwrap().unwrap();
+        assert!(report.created.iter().all(|a| a.kind != AlertType::CapacityWarning), "{:?}", report.created);
+        assert!(report.created.iter().any(|a| a.kind == AlertType::StaffingGap));
+    }
+}
