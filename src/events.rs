@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 use futures::Stream;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
@@ -18,7 +18,7 @@ use crate::domain::{AlertId, AlertSeverity, AlertType};
 pub const DEFAULT_BACKLOG: usize = 1024;
 
 /// An alert as staff see it (GraphQL `AimAlert`, the REST alert JSON, and what events carry).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertView {
     pub id: AlertId,
@@ -43,9 +43,31 @@ pub enum AlertEventKind {
     Resolved,
 }
 
+impl AlertEventKind {
+    /// The name stored with the event.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertEventKind::Created => "created",
+            AlertEventKind::Read => "read",
+            AlertEventKind::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AlertEventKind> {
+        match text {
+            "created" => Some(AlertEventKind::Created),
+            "read" => Some(AlertEventKind::Read),
+            "resolved" => Some(AlertEventKind::Resolved),
+            _ => None,
+        }
+    }
+}
+
 /// One change of an alert, with the alert as it stands after the change.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AlertEvent {
+    /// The event's place in the order of all alert events (stored; a subscriber's cursor).
+    pub seq: i64,
     pub kind: AlertEventKind,
     pub alert: AlertView,
 }
@@ -114,6 +136,7 @@ mod tests {
 
     fn event(n: usize) -> AlertEvent {
         AlertEvent {
+            seq: n as i64,
             kind: AlertEventKind::Created,
             alert: AlertView {
                 id: AlertId::new(),

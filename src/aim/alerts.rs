@@ -7,11 +7,11 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde_json::{Value, json};
 
 use crate::db::alerts::{AlertRow, NewAlertRow};
-use crate::db::{self, Db, DbError};
+use crate::db::{self, Db, DbError, WriteLock};
 use crate::domain::{self, AlertId, AlertSeverity, AlertType};
 use crate::events::{AlertEvent, AlertEventKind, EventBroker};
 
@@ -22,6 +22,11 @@ pub use crate::events::AlertView;
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 /// Most alerts in one page.
 pub const MAX_PAGE_SIZE: usize = 100;
+/// Stored events read per query when a subscriber catches up.
+const REPLAY_PAGE: i64 = 500;
+/// Most stored events a subscriber catches up on; an older cursor resumes this far back.
+const MAX_REPLAY: usize = 10_000;
+
 /// Longest alert title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
 
@@ -195,7 +200,7 @@ impl AlertService {
         .await?;
         let created = view(row);
         tracing::info!(alert_id = %created.id, kind = %created.kind, severity = %created.severity, "alert created");
-        self.publish(AlertEventKind::Created, &created);
+        self.publish(AlertEventKind::Created, &created).await?;
         Ok(created)
     }
 
@@ -227,7 +232,7 @@ impl AlertService {
             if let Some(row) = db::alerts::resolve_cleared(&mut conn, alert.id, &data, now).await? {
                 let resolved = view(row);
                 tracing::info!(alert_id = %resolved.id, kind = %resolved.kind, because, "alert resolved by its check");
-                self.publish(AlertEventKind::Resolved, &resolved);
+                self.publish(AlertEventKind::Resolved, &resolved).await?;
                 report.resolved.push(resolved);
             }
         }
@@ -250,7 +255,7 @@ impl AlertService {
             if let Some(row) = inserted {
                 let created = view(row);
                 tracing::info!(alert_id = %created.id, kind = %created.kind, severity = %created.severity, key = %f.key, "alert raised by its check");
-                self.publish(AlertEventKind::Created, &created);
+                self.publish(AlertEventKind::Created, &created).await?;
                 report.created.push(created);
             }
         }
@@ -273,7 +278,7 @@ impl AlertService {
         match changed {
             Some(row) => {
                 let alert = view(row);
-                self.publish(kind, &alert);
+                self.publish(kind, &alert).await?;
                 Ok(alert)
             }
             None => db::alerts::find(&mut conn, id)
@@ -283,11 +288,83 @@ impl AlertService {
         }
     }
 
-    fn publish(&self, kind: AlertEventKind, alert: &AlertView) {
+    /// Stores the event, numbered in commit order (writers of events take a lock), then hands
+    /// it to live subscribers.
+    async fn publish(&self, kind: AlertEventKind, alert: &AlertView) -> AlertResult<()> {
+        let json = serde_json::to_value(alert).expect("alerts serialize");
+        let mut tx = self.db.begin().await?;
+        db::lock(&mut tx, WriteLock::AlertEvents).await?;
+        let seq = db::alerts::insert_event(&mut tx, kind.as_str(), alert.id, &json, domain::now())
+            .await?;
+        tx.commit().await?;
         self.broker.publish(AlertEvent {
+            seq,
             kind,
             alert: alert.clone(),
         });
+        Ok(())
+    }
+
+    /// Events after the cursor `after` (stored ones first, oldest first), then live ones;
+    /// without a cursor, live ones only. Nothing is missed between the two: the live
+    /// subscription starts before the stored events are read, and what was read is not
+    /// repeated. If the stored events can't be read the stream says so in the log and goes live.
+    pub fn events(
+        &self,
+        after: Option<i64>,
+    ) -> impl Stream<Item = AlertEvent> + Send + Unpin + use<> {
+        let live = self.broker.subscribe();
+        let Some(after) = after else {
+            return live.boxed();
+        };
+        let db = self.db.clone();
+        let replay = futures::stream::once(async move {
+            let mut replayed = Vec::new();
+            let mut cursor = after;
+            loop {
+                let page = match db.conn().await {
+                    Ok(mut conn) => db::alerts::events_after(&mut conn, cursor, REPLAY_PAGE).await,
+                    Err(err) => Err(err),
+                };
+                match page {
+                    Ok(rows) => {
+                        let done = (rows.len() as i64) < REPLAY_PAGE;
+                        for row in rows {
+                            cursor = row.seq;
+                            let (Some(kind), Ok(alert)) = (
+                                AlertEventKind::parse(&row.kind),
+                                serde_json::from_value::<AlertView>(row.alert.0),
+                            ) else {
+                                tracing::error!(
+                                    seq = row.seq,
+                                    "stored alert event unreadable; skipped"
+                                );
+                                continue;
+                            };
+                            replayed.push(AlertEvent {
+                                seq: row.seq,
+                                kind,
+                                alert,
+                            });
+                        }
+                        if done || replayed.len() >= MAX_REPLAY {
+                            break;
+                        }
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "alert events could not be replayed");
+                        break;
+                    }
+                }
+            }
+            (replayed, cursor, live)
+        });
+        replay
+            .flat_map(|(replayed, last, live)| {
+                let live = live.filter(move |e| std::future::ready(e.seq > last));
+                futures::stream::iter(replayed).chain(live)
+            })
+            .boxed()
     }
 }
 

@@ -256,3 +256,43 @@ pub async fn resolve_cleared(
         .fetch_optional(conn)
         .await)?)
 }
+
+/// Records a change of an alert (`kind`: created, read, resolved) with the alert as it then
+/// stood, and returns its place in the order of events.
+pub async fn insert_event(
+    c: &mut impl AsConn,
+    kind: &str,
+    alert_id: AlertId,
+    alert: &Value,
+    now: DateTime<Utc>,
+) -> DbResult<i64> {
+    const SQL: &str = "INSERT INTO aim_alert_events (kind, alert_id, alert, created_at) \
+                       VALUES ($1, $2, $3, $4) RETURNING seq";
+    let (seq,): (i64,) = on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(kind)
+        .bind(alert_id)
+        .bind(Json(alert))
+        .bind(now)
+        .fetch_one(conn)
+        .await)?;
+    Ok(seq)
+}
+
+/// A stored event.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct EventRow {
+    pub seq: i64,
+    pub kind: String,
+    pub alert: Json<Value>,
+}
+
+/// Events after `seq`, oldest first.
+pub async fn events_after(c: &mut impl AsConn, seq: i64, limit: i64) -> DbResult<Vec<EventRow>> {
+    const SQL: &str =
+        "SELECT seq, kind, alert FROM aim_alert_events WHERE seq > $1 ORDER BY seq LIMIT $2";
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(conn)
+        .await)?)
+}

@@ -47,6 +47,8 @@ pub enum WriteLock {
     Sms,
     /// The alert generator: one replica runs it at a time.
     AlertGenerator,
+    /// The order of alert events: numbered in the order they commit.
+    AlertEvents,
 }
 
 impl WriteLock {
@@ -57,6 +59,7 @@ impl WriteLock {
             WriteLock::Bookings => 1,
             WriteLock::Sms => 2,
             WriteLock::AlertGenerator => 3,
+            WriteLock::AlertEvents => 4,
         }
     }
 }

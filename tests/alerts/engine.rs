@@ -94,7 +94,7 @@ both_backends! {
         let mut open = 0;
         for _ in 0..50 {
             open = alerts.unread_count().await.unwrap();
-            if open > 0 {
+            if open >= 3 {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -29,10 +29,17 @@ async fn walk(alerts: &AlertService, filter: AlertFilter, first: usize) -> Vec<A
 }
 
 /// Whatever events are already waiting, without waiting for more.
-fn pending(events: &mut (impl Stream<Item = AlertEvent> + Unpin)) -> Vec<AlertEvent> {
+/// Whatever events are already waiting, without waiting for more, as (kind, alert); their
+/// numbers only need to increase.
+fn pending(
+    events: &mut (impl Stream<Item = AlertEvent> + Unpin),
+) -> Vec<(AlertEventKind, AlertView)> {
     let mut out = Vec::new();
+    let mut last = 0;
     while let Some(Some(event)) = events.next().now_or_never() {
-        out.push(event);
+        assert!(event.seq > last, "events are numbered in order");
+        last = event.seq;
+        out.push((event.kind, event.alert));
     }
     out
 }
@@ -131,7 +138,7 @@ both_backends! {
         assert_eq!(alerts.get(created.id).await.unwrap(), created);
         assert_eq!(
             pending(&mut events),
-            [AlertEvent { kind: AlertEventKind::Created, alert: created }]
+            [(AlertEventKind::Created, created)]
         );
 
         let err = alerts.create(new_alert(Kind::Weather, Sev::Info, "   ")).await.unwrap_err();
@@ -152,7 +159,7 @@ both_backends! {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         let again = alerts.mark_read(alert.id).await.unwrap();
         assert_eq!(again.read_at, Some(read_at), "the first read time stays");
-        assert_eq!(pending(&mut events), [AlertEvent { kind: AlertEventKind::Read, alert: read.clone() }]);
+        assert_eq!(pending(&mut events), [(AlertEventKind::Read, read.clone())]);
 
         let resolved = alerts.resolve(alert.id).await.unwrap();
         let resolved_at = resolved.resolved_at.expect("resolved_at is set");
@@ -160,7 +167,7 @@ both_backends! {
         let again = alerts.resolve(alert.id).await.unwrap();
         assert_eq!(again.resolved_at, Some(resolved_at));
         assert_eq!(again, resolved);
-        assert_eq!(pending(&mut events), [AlertEvent { kind: AlertEventKind::Resolved, alert: resolved.clone() }]);
+        assert_eq!(pending(&mut events), [(AlertEventKind::Resolved, resolved.clone())]);
         assert_eq!(alerts.get(alert.id).await.unwrap(), resolved);
 
         // Resolving an unread alert leaves it unread; reading it later still counts once.
@@ -170,7 +177,7 @@ both_backends! {
         assert_eq!(resolved.read_at, None);
         let read = alerts.mark_read(other.id).await.unwrap();
         assert_eq!(read.resolved_at, resolved.resolved_at);
-        let kinds: Vec<_> = pending(&mut events).into_iter().map(|e| e.kind).collect();
+        let kinds: Vec<_> = pending(&mut events).into_iter().map(|e| e.0).collect();
         assert_eq!(kinds, [AlertEventKind::Resolved, AlertEventKind::Read]);
     }
 

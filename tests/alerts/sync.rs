@@ -127,3 +127,31 @@ async fn the_database_refuses_a_second_open_alert_for_one_issue() {
         .await
         .expect("a resolved alert frees the key");
 }
+
+both_backends! {
+    async fn a_subscriber_that_reconnects_catches_up_without_gaps_or_repeats(t: TestDb) {
+        let alerts = service(&t);
+        let mut first_connection = alerts.events(None);
+        let a = alerts.sync(GAPS, &[gap("10", AlertSeverity::Warning)]).await.unwrap().created.remove(0);
+        let seen = first_connection.next().await.unwrap();
+        assert_eq!((seen.kind, seen.alert.id), (AlertEventKind::Created, a.id));
+        drop(first_connection);
+
+        // While disconnected: one more alert, and the first one read.
+        let b = alerts.sync(GAPS, &[gap("10", AlertSeverity::Warning), gap("11", AlertSeverity::Warning)]).await.unwrap().created.remove(0);
+        alerts.mark_read(a.id).await.unwrap();
+
+        let mut again = alerts.events(Some(seen.seq));
+        let caught_up: Vec<_> = vec![again.next().await.unwrap(), again.next().await.unwrap()];
+        assert_eq!(
+            caught_up.iter().map(|e| (e.kind, e.alert.id)).collect::<Vec<_>>(),
+            [(AlertEventKind::Created, b.id), (AlertEventKind::Read, a.id)]
+        );
+        // Then live, with nothing replayed twice.
+        alerts.resolve(b.id).await.unwrap();
+        let live = again.next().await.unwrap();
+        assert_eq!((live.kind, live.alert.id), (AlertEventKind::Resolved, b.id));
+        assert!(live.seq > caught_up[1].seq);
+        assert!(futures::FutureExt::now_or_never(again.next()).is_none(), "nothing more");
+    }
+}

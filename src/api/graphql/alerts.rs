@@ -82,6 +82,9 @@ impl From<AlertView> for AimAlert {
 /// A change of an alert, with the alert as it stands after it.
 #[derive(SimpleObject)]
 pub struct AimAlertEvent {
+    /// Pass the last cursor seen as `after` when subscribing again: the events missed while
+    /// disconnected come first, none twice.
+    pub cursor: String,
     pub kind: AimAlertEventKind,
     pub alert: AimAlert,
 }
@@ -89,10 +92,30 @@ pub struct AimAlertEvent {
 impl From<AlertEvent> for AimAlertEvent {
     fn from(e: AlertEvent) -> Self {
         AimAlertEvent {
+            cursor: event_cursor(e.seq),
             kind: e.kind.into(),
             alert: e.alert.into(),
         }
     }
+}
+
+/// An event's place in the order of events, opaque to clients.
+fn event_cursor(seq: i64) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("event:{seq}"))
+}
+
+fn parse_event_cursor(text: &str) -> Option<i64> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim())
+        .ok()?;
+    String::from_utf8(bytes)
+        .ok()?
+        .strip_prefix("event:")?
+        .parse()
+        .ok()
+        .filter(|seq: &i64| *seq >= 0)
 }
 
 /// The service, for a signed-in caller only.
@@ -219,15 +242,27 @@ pub struct AlertSubscription;
 #[Subscription]
 impl AlertSubscription {
     /// Every alert created, read or resolved from now on, of at least `minSeverity` (all
-    /// when not given).
+    /// when not given). With `after` (an event's `cursor`), the events since that one come
+    /// first, so a client that reconnects misses nothing and sees nothing twice.
     async fn aim_alert_events(
         &self,
         ctx: &Context<'_>,
         min_severity: Option<AimAlertSeverity>,
+        after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = AimAlertEvent> + use<>> {
         let min: AlertSeverity = min_severity.map_or(AlertSeverity::Info, Into::into);
+        let after = match after.as_deref() {
+            None => None,
+            Some(text) => Some(parse_event_cursor(text).ok_or_else(|| {
+                ApiError::BadRequest {
+                    field: Some("after".to_owned()),
+                    message: "after: not an event cursor this server handed out".to_owned(),
+                }
+                .into_graphql()
+            })?),
+        };
         Ok(alerts(ctx)?
-            .subscribe()
+            .events(after)
             .filter(move |e| std::future::ready(e.alert.severity >= min))
             .map(AimAlertEvent::from))
     }
