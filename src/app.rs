@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::aim::alerts::AlertService;
 use crate::aim::checks::Thresholds;
 use crate::aim::engine::AlertEngine;
+use crate::aim::weather::{WeatherClient, WeatherConfig, WeatherThresholds};
 use crate::aim::{Aim, ChatSettings};
 use crate::api::{self, AppState};
 use crate::auth::{AuthService, IssuedToken, JwtKeys};
@@ -159,7 +160,7 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
     let auth = AuthService::new(db.clone(), keys);
     let alerts = AlertService::new(db.clone(), EventBroker::default());
     let facility = facility(config, &db, settings);
-    let engine = AlertEngine::new(facility.clone(), alerts.clone(), Thresholds::default());
+    let engine = engine(config, facility.clone(), alerts.clone());
     let provider = crate::llm::from_config(config);
     announce_model(config, provider.model());
     let aim = Aim::new(
@@ -212,7 +213,27 @@ pub async fn alert_engine(config: &Config) -> Result<AlertEngine, StartError> {
     let settings = settings::apply_overrides(&db, config).await?;
     let facility = facility(config, &db, settings);
     let alerts = AlertService::new(db, EventBroker::default());
-    Ok(AlertEngine::new(facility, alerts, Thresholds::default()))
+    Ok(engine(config, facility, alerts))
+}
+
+/// The alert generator, with the weather check when `AIM_WEATHER_URL` is set.
+fn engine(config: &Config, facility: Facility, alerts: AlertService) -> AlertEngine {
+    let engine = AlertEngine::new(facility, alerts, Thresholds::default());
+    match WeatherConfig::from_config(config) {
+        Some(weather) => {
+            tracing::info!(
+                url = %weather.base_url,
+                latitude = weather.latitude,
+                longitude = weather.longitude,
+                "weather check on"
+            );
+            engine.with_weather(WeatherClient::new(weather), WeatherThresholds::default())
+        }
+        None => {
+            tracing::info!("AIM_WEATHER_URL is not set: the weather check is off");
+            engine
+        }
+    }
 }
 
 /// Logs which model answers chat, and warns loudly when Anthropic has retired it.
