@@ -440,3 +440,244 @@ pub fn weather(forecast: &[DayForecast], th: &WeatherThresholds) -> Vec<Finding>
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
+    }
+
+    /// A mild day: nothing to say.
+    fn mild() -> DayForecast {
+        DayForecast {
+            date: date(),
+            max_c: Some(18.0),
+            min_c: Some(8.0),
+            precipitation_mm: Some(0.0),
+            gusts_kmh: Some(20.0),
+            weather_code: Some(3),
+        }
+    }
+
+    fn check(day: DayForecast) -> Vec<(String, AlertSeverity)> {
+        weather(&[day], &WeatherThresholds::default())
+            .into_iter()
+            .map(|f| (f.key, f.severity))
+            .collect()
+    }
+
+    fn one(hazard: &str, severity: AlertSeverity) -> Vec<(String, AlertSeverity)> {
+        vec![(format!("2026-11-27/{hazard}"), severity)]
+    }
+
+    #[test]
+    fn a_mild_day_or_an_unknown_one_raises_nothing() {
+        assert!(check(mild()).is_empty());
+        let unknown = DayForecast {
+            max_c: None,
+            min_c: None,
+            precipitation_mm: None,
+            gusts_kmh: None,
+            weather_code: None,
+            ..mild()
+        };
+        assert!(check(unknown).is_empty());
+        assert!(weather(&[], &WeatherThresholds::default()).is_empty());
+    }
+
+    #[test]
+    fn heat_is_a_warning_from_30_and_critical_from_35() {
+        let hot = |t| DayForecast {
+            max_c: Some(t),
+            ..mild()
+        };
+        assert!(check(hot(29.9)).is_empty());
+        assert_eq!(check(hot(30.0)), one("heat", AlertSeverity::Warning));
+        assert_eq!(check(hot(34.9)), one("heat", AlertSeverity::Warning));
+        assert_eq!(check(hot(35.0)), one("heat", AlertSeverity::Critical));
+        let found = weather(&[hot(33.0)], &WeatherThresholds::default());
+        let f = &found[0];
+        assert_eq!(f.kind, AlertType::Weather);
+        assert_eq!(f.title, "Heat on Friday 2026-11-27: up to 33 °C");
+        assert!(f.description.contains("water"), "{}", f.description);
+        assert!(f.description.contains("shade"), "{}", f.description);
+        assert!(f.description.contains("Shorten outdoor play"));
+        assert_eq!(f.data["key"], "2026-11-27/heat");
+        assert_eq!(f.data["date"], "2026-11-27");
+        assert_eq!(f.data["hazard"], "heat");
+        assert_eq!(f.data["maxC"], 33.0);
+        assert_eq!(f.data["warningC"], 30.0);
+        assert_eq!(f.data["criticalC"], 35.0);
+    }
+
+    #[test]
+    fn cold_is_a_warning_from_0_and_critical_from_minus_10() {
+        let cold = |t| DayForecast {
+            min_c: Some(t),
+            ..mild()
+        };
+        assert!(check(cold(0.1)).is_empty());
+        assert_eq!(check(cold(0.0)), one("cold", AlertSeverity::Warning));
+        assert_eq!(check(cold(-9.9)), one("cold", AlertSeverity::Warning));
+        assert_eq!(check(cold(-10.0)), one("cold", AlertSeverity::Critical));
+        let found = weather(&[cold(-12.5)], &WeatherThresholds::default());
+        assert_eq!(
+            found[0].title,
+            "Cold on Friday 2026-11-27: down to -12.5 °C"
+        );
+        assert_eq!(found[0].data["minC"], -12.5);
+        assert_eq!(found[0].data["criticalC"], -10.0);
+    }
+
+    #[test]
+    fn thunderstorm_codes_are_storm_warnings() {
+        let code = |c| DayForecast {
+            weather_code: Some(c),
+            ..mild()
+        };
+        for c in [95, 96, 99] {
+            assert_eq!(check(code(c)), one("storm", AlertSeverity::Warning), "{c}");
+        }
+        for c in [0, 3, 61, 65, 82, 94, 97, 98] {
+            assert!(check(code(c)).is_empty(), "{c}");
+        }
+        let found = weather(&[code(95)], &WeatherThresholds::default());
+        assert_eq!(found[0].title, "Storm on Friday 2026-11-27: thunderstorm");
+        assert!(
+            found[0].description.contains("indoors"),
+            "{}",
+            found[0].description
+        );
+        assert_eq!(found[0].data["thunderstorm"], true);
+        assert_eq!(found[0].data["weatherCode"], 95);
+    }
+
+    #[test]
+    fn gusts_are_a_storm_warning_from_75_and_critical_from_100() {
+        let gusts = |g| DayForecast {
+            gusts_kmh: Some(g),
+            ..mild()
+        };
+        assert!(check(gusts(74.9)).is_empty());
+        assert_eq!(check(gusts(75.0)), one("storm", AlertSeverity::Warning));
+        assert_eq!(check(gusts(99.9)), one("storm", AlertSeverity::Warning));
+        assert_eq!(check(gusts(100.0)), one("storm", AlertSeverity::Critical));
+        // A thunderstorm with strong gusts is one storm, as bad as its worst part.
+        let both = DayForecast {
+            weather_code: Some(99),
+            ..gusts(104.3)
+        };
+        let found = weather(&[both], &WeatherThresholds::default());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, AlertSeverity::Critical);
+        assert_eq!(
+            found[0].title,
+            "Storm on Friday 2026-11-27: thunderstorm and gusts of 104.3 km/h"
+        );
+        assert_eq!(found[0].data["gustsKmh"], 104.3);
+        assert_eq!(found[0].data["gustCriticalKmh"], 100.0);
+    }
+
+    #[test]
+    fn heavy_rain_from_20_mm_is_info() {
+        let rain = |mm| DayForecast {
+            precipitation_mm: Some(mm),
+            ..mild()
+        };
+        assert!(check(rain(19.9)).is_empty());
+        assert_eq!(check(rain(20.0)), one("rain", AlertSeverity::Info));
+        let found = weather(&[rain(42.0)], &WeatherThresholds::default());
+        assert_eq!(found[0].title, "Heavy rain on Friday 2026-11-27: 42 mm");
+        assert_eq!(found[0].data["precipitationMm"], 42.0);
+        assert_eq!(found[0].data["heavyRainMm"], 20.0);
+    }
+
+    #[test]
+    fn one_finding_per_day_and_hazard() {
+        let wild = DayForecast {
+            max_c: Some(36.0),
+            min_c: Some(-1.0),
+            precipitation_mm: Some(25.0),
+            gusts_kmh: Some(80.0),
+            weather_code: Some(96),
+            ..mild()
+        };
+        let next = DayForecast {
+            date: date().succ_opt().unwrap(),
+            max_c: Some(31.0),
+            ..mild()
+        };
+        let found: Vec<String> = weather(&[wild, next], &WeatherThresholds::default())
+            .into_iter()
+            .map(|f| f.key)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "2026-11-27/heat",
+                "2026-11-27/cold",
+                "2026-11-27/storm",
+                "2026-11-27/rain",
+                "2026-11-28/heat"
+            ]
+        );
+    }
+
+    #[test]
+    fn open_meteo_answers_parse_with_nulls_and_mismatches_are_refused() {
+        let body = br#"{
+            "latitude": 40.71, "longitude": -74.01, "timezone": "America/New_York",
+            "daily_units": {"time": "iso8601", "temperature_2m_max": "\u00b0C"},
+            "daily": {
+                "time": ["2026-11-25", "2026-11-26"],
+                "temperature_2m_max": [12.3, null],
+                "temperature_2m_min": [1.5, -2.0],
+                "precipitation_sum": [0.0, 21.4],
+                "wind_gusts_10m_max": [30.2, 80.0],
+                "weather_code": [3, 95]
+            }
+        }"#;
+        let days = parse_forecast(body).unwrap();
+        assert_eq!(days.len(), 2);
+        assert_eq!(days[0].date, NaiveDate::from_ymd_opt(2026, 11, 25).unwrap());
+        assert_eq!(days[0].max_c, Some(12.3));
+        assert_eq!(days[1].max_c, None);
+        assert_eq!(days[1].weather_code, Some(95));
+        assert_eq!(days[1].precipitation_mm, Some(21.4));
+
+        let short =
+            br#"{"daily": {"time": ["2026-11-25", "2026-11-26"], "temperature_2m_max": [1.0]}}"#;
+        let err = parse_forecast(short).unwrap_err().to_string();
+        assert!(
+            err.contains("temperature_2m_max has 1 values for 2 days"),
+            "{err}"
+        );
+        let err = parse_forecast(br#"{"hourly": {}}"#).unwrap_err();
+        assert!(matches!(err, WeatherError::Malformed(_)), "{err}");
+        let err = parse_forecast(br#"{"daily": {"time": ["tomorrow"]}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("daily.time"), "{err}");
+        assert!(parse_forecast(b"<html>").is_err());
+    }
+
+    #[test]
+    fn the_request_names_the_place_the_variables_and_the_facility_time_zone() {
+        let config = WeatherConfig {
+            base_url: "https://api.open-meteo.com/".to_owned(),
+            latitude: 40.71,
+            longitude: -74.01,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+        };
+        let url = config.forecast_url(chrono_tz::America::New_York).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://api.open-meteo.com/v1/forecast?latitude=40.71&longitude=-74.01\
+             &daily=temperature_2m_max%2Ctemperature_2m_min%2Cprecipitation_sum%2Cwind_gusts_10m_max%2Cweather_code\
+             &timezone=America%2FNew_York&forecast_days=3"
+        );
+    }
+}
