@@ -91,7 +91,7 @@ impl AlertEngine {
     /// Runs the checks at `now` and reconciles the alerts, unless another replica is doing so
     /// (`None` then).
     pub async fn run(&self, now: DateTime<Utc>) -> Result<Option<SyncReport>, EngineError> {
-        let Some(_leader) = self
+        let Some(leader) = self
             .facility
             .db()
             .try_lead(WriteLock::AlertGenerator)
@@ -108,6 +108,9 @@ impl AlertEngine {
         }
         let found: Vec<KeyedAlert> = findings.into_iter().map(keyed).collect();
         let report = self.alerts.sync(&kinds, &found).await?;
+        if let Err(err) = leader.release().await {
+            tracing::warn!(error = %err, "could not let go of the alert generator's lead; it goes with the connection");
+        }
         tracing::info!(
             found = found.len(),
             created = report.created.len(),
