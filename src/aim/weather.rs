@@ -71,7 +71,7 @@ impl WeatherConfig {
                 ("forecast_days", FORECAST_DAYS.to_string()),
             ],
         )
-        .map_err(|err| WeatherError::Unreachable(format!("`{base}` is not a usable URL: {err}")))
+        .map_err(|err| WeatherError::BadUrl(format!("`{base}`: {err}")))
     }
 }
 
@@ -94,6 +94,9 @@ pub struct DayForecast {
 /// Why no forecast was had.
 #[derive(Debug, thiserror::Error)]
 pub enum WeatherError {
+    /// The configured base URL does not make a request URL.
+    #[error("AIM_WEATHER_URL is not a usable URL: {0}")]
+    BadUrl(String),
     /// No answer: refused, reset, DNS, or too slow.
     #[error("the weather service could not be reached: {0}")]
     Unreachable(String),
@@ -274,7 +277,8 @@ fn day_name(date: NaiveDate) -> String {
 
 /// A number as people write it: `33`, `33.5`, `-10`.
 fn num(x: f64) -> String {
-    let rounded = (x * 10.0).round() / 10.0;
+    // `+ 0.0` turns -0 (a low of -0.04 °C) into 0.
+    let rounded = (x * 10.0).round() / 10.0 + 0.0;
     if rounded == rounded.trunc() {
         format!("{rounded:.0}")
     } else {
@@ -529,6 +533,8 @@ mod tests {
         );
         assert_eq!(found[0].data["minC"], -12.5);
         assert_eq!(found[0].data["criticalC"], -10.0);
+        let found = weather(&[cold(-0.04)], &WeatherThresholds::default());
+        assert_eq!(found[0].title, "Cold on Friday 2026-11-27: down to 0 °C");
     }
 
     #[test]
