@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::aim::alerts::AlertService;
 use crate::aim::checks::Thresholds;
 use crate::aim::engine::AlertEngine;
+use crate::aim::weather::{WeatherClient, WeatherConfig, WeatherThresholds};
 use crate::aim::{Aim, ChatSettings};
 use crate::api::{self, AppState};
 use crate::auth::{AuthService, IssuedToken, JwtKeys};
@@ -160,7 +161,7 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
     let alerts = AlertService::new(db.clone(), EventBroker::default());
     let facility = facility(config, &db, settings);
     let thresholds = Thresholds::load(&db).await?;
-    let engine = AlertEngine::new(facility.clone(), alerts.clone(), thresholds);
+    let engine = engine(config, facility.clone(), alerts.clone(), thresholds);
     let provider = crate::llm::from_config(config);
     announce_model(config, provider.model());
     let aim = Aim::new(
@@ -215,7 +216,32 @@ pub async fn alert_engine(config: &Config) -> Result<AlertEngine, StartError> {
     let facility = facility(config, &db, settings);
     let thresholds = Thresholds::load(&db).await?;
     let alerts = AlertService::new(db, EventBroker::default());
-    Ok(AlertEngine::new(facility, alerts, thresholds))
+    Ok(engine(config, facility, alerts, thresholds))
+}
+
+/// The alert generator, with the weather check when `AIM_WEATHER_URL` is set.
+fn engine(
+    config: &Config,
+    facility: Facility,
+    alerts: AlertService,
+    thresholds: Thresholds,
+) -> AlertEngine {
+    let engine = AlertEngine::new(facility, alerts, thresholds);
+    match WeatherConfig::from_config(config) {
+        Some(weather) => {
+            tracing::info!(
+                url = %weather.base_url,
+                latitude = weather.latitude,
+                longitude = weather.longitude,
+                "weather check on"
+            );
+            engine.with_weather(WeatherClient::new(weather), WeatherThresholds::default())
+        }
+        None => {
+            tracing::info!("AIM_WEATHER_URL is not set: the weather check is off");
+            engine
+        }
+    }
 }
 
 /// Logs which model answers chat, and warns loudly when Anthropic has retired it.

@@ -223,6 +223,29 @@ pub struct Config {
     #[arg(long, env = "AIM_ALERT_INTERVAL", default_value = "5m", value_parser = parse_duration, global = true)]
     pub alert_interval: Duration,
 
+    /// Base URL of an Open-Meteo-compatible forecast API (e.g. `https://api.open-meteo.com`);
+    /// unset, the weather check is off. Needs AIM_WEATHER_LATITUDE and AIM_WEATHER_LONGITUDE.
+    #[arg(long, env = "AIM_WEATHER_URL", global = true)]
+    pub weather_url: Option<String>,
+
+    /// The facility's latitude in decimal degrees (-90 to 90), for the weather forecast.
+    #[arg(
+        long,
+        env = "AIM_WEATHER_LATITUDE",
+        global = true,
+        allow_negative_numbers = true
+    )]
+    pub weather_latitude: Option<f64>,
+
+    /// The facility's longitude in decimal degrees (-180 to 180), for the weather forecast.
+    #[arg(
+        long,
+        env = "AIM_WEATHER_LONGITUDE",
+        global = true,
+        allow_negative_numbers = true
+    )]
+    pub weather_longitude: Option<f64>,
+
     /// Facility capacity in dogs (stored in the database; this overrides it at start-up).
     #[arg(long, env = "AIM_FACILITY_CAPACITY", value_parser = parse_positive, global = true)]
     pub facility_capacity: Option<u32>,
@@ -297,6 +320,16 @@ pub enum ConfigError {
         "AIM_CORS_ORIGINS: `{0}` is not an origin such as https://admin.example.com (scheme and host, no path)"
     )]
     BadCorsOrigin(String),
+    #[error(
+        "{0} is required when AIM_WEATHER_URL is set: the facility's position in decimal degrees"
+    )]
+    MissingWeatherCoordinate(&'static str),
+    #[error("{name} must be between -{limit} and {limit} degrees, got {value}")]
+    WeatherCoordinateOutOfRange {
+        name: &'static str,
+        value: String,
+        limit: u16,
+    },
     #[error("AIM_MAX_BODY_BYTES must be at least 1024")]
     TinyBodyLimit,
     #[error(
@@ -360,6 +393,7 @@ impl Config {
         if let Some(url) = &self.openai_base_url {
             check_url("OPENAI_BASE_URL", url)?;
         }
+        self.validate_weather()?;
         let twilio_parts = [
             self.twilio_account_sid.is_some(),
             self.twilio_auth_token.is_some(),
@@ -387,6 +421,35 @@ impl Config {
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::TinyBodyLimit);
+        }
+        Ok(())
+    }
+
+    /// The weather provider's settings: a URL needs both coordinates, and coordinates must be
+    /// on the globe (set without a URL they are checked too, and unused).
+    fn validate_weather(&self) -> Result<(), ConfigError> {
+        let coordinates = [
+            ("AIM_WEATHER_LATITUDE", self.weather_latitude, 90),
+            ("AIM_WEATHER_LONGITUDE", self.weather_longitude, 180),
+        ];
+        for (name, value, limit) in coordinates {
+            let max = f64::from(limit);
+            match value {
+                None if self.weather_url.is_some() => {
+                    return Err(ConfigError::MissingWeatherCoordinate(name));
+                }
+                Some(value) if !(-max..=max).contains(&value) => {
+                    return Err(ConfigError::WeatherCoordinateOutOfRange {
+                        name,
+                        value: value.to_string(),
+                        limit,
+                    });
+                }
+                _ => {}
+            }
+        }
+        if let Some(url) = &self.weather_url {
+            check_url("AIM_WEATHER_URL", url)?;
         }
         Ok(())
     }
@@ -483,6 +546,73 @@ mod tests {
         );
         config.anthropic_api_key = Some(Secret::new("sk-ant-api03-AbC_d-123"));
         assert_eq!(config.validate(), Ok(()));
+    }
+
+    #[test]
+    fn weather_is_off_by_default_and_needs_both_coordinates_on_the_globe() {
+        let mut config = Config::for_database("sqlite::memory:");
+        assert_eq!(config.weather_url, None);
+        assert_eq!(config.validate(), Ok(()));
+        config.weather_url = Some("https://api.open-meteo.com".into());
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::MissingWeatherCoordinate(
+                "AIM_WEATHER_LATITUDE"
+            ))
+        );
+        config.weather_latitude = Some(40.71);
+        let err = config.validate().unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::MissingWeatherCoordinate("AIM_WEATHER_LONGITUDE")
+        );
+        assert!(err.to_string().contains("AIM_WEATHER_URL"), "{err}");
+        config.weather_longitude = Some(-74.01);
+        assert_eq!(config.validate(), Ok(()));
+        config.weather_latitude = Some(90.5);
+        let err = config.validate().unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("AIM_WEATHER_LATITUDE must be between -90 and 90"),
+            "{err}"
+        );
+        config.weather_latitude = Some(f64::NAN);
+        assert!(config.validate().is_err(), "NaN is nowhere");
+        config.weather_latitude = Some(-90.0);
+        config.weather_longitude = Some(-180.5);
+        let err = config.validate().unwrap_err();
+        assert!(err.to_string().contains("AIM_WEATHER_LONGITUDE"), "{err}");
+        config.weather_longitude = Some(180.0);
+        config.weather_url = Some("api.open-meteo.com".into());
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::BadUrl {
+                name: "AIM_WEATHER_URL",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn weather_settings_come_from_the_environment_names() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            config: Config,
+        }
+        let cli = <Cli as clap::Parser>::try_parse_from([
+            "aim",
+            "--weather-url",
+            "http://127.0.0.1:9",
+            "--weather-latitude",
+            "-33.87",
+            "--weather-longitude",
+            "151.21",
+        ])
+        .unwrap();
+        assert_eq!(cli.config.weather_latitude, Some(-33.87));
+        assert_eq!(cli.config.weather_longitude, Some(151.21));
+        assert_eq!(cli.config.validate(), Ok(()));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! read once by [`Facility::alert_snapshot`] — and the [`Thresholds`] of SPEC's alert table, so
 //! every boundary is testable without a database. A check returns [`Finding`]s; storing them
 //! as alerts, once per open issue, is the alert store's job (it dedupes by type and
-//! [`Finding::key`]). Weather is not here: it needs a provider, not the facility's data.
+//! [`Finding::key`]). Weather is not here: it needs a provider, not the facility's data (see
+//! [`super::weather`]).
 
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use serde_json::{Value, json};

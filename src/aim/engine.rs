@@ -9,11 +9,13 @@ use tokio::task::JoinHandle;
 
 use super::alerts::{AlertError, AlertService, KeyedAlert, NewAlert, SyncReport};
 use super::checks::{self, Finding, Thresholds};
+use super::weather::{self, WeatherClient, WeatherThresholds};
 use crate::db::WriteLock;
 use crate::domain::{self, AlertType};
 use crate::facility::{Facility, FacilityError};
 
-/// The kinds of alert the checks raise (and so reconcile); weather joins when configured.
+/// The kinds of alert the facility's checks raise (and so reconcile). Weather joins them on a
+/// run whose forecast was fetched (see [`AlertEngine::with_weather`]).
 pub const CHECKED: &[AlertType] = &[
     AlertType::StaffingGap,
     AlertType::CapacityWarning,
@@ -37,14 +39,46 @@ pub struct AlertEngine {
     facility: Facility,
     alerts: AlertService,
     thresholds: Thresholds,
+    /// The forecast provider and its limits, when weather is configured.
+    weather: Option<(WeatherClient, WeatherThresholds)>,
 }
 
 impl AlertEngine {
+    /// An engine without the weather check.
     pub fn new(facility: Facility, alerts: AlertService, thresholds: Thresholds) -> AlertEngine {
         AlertEngine {
             facility,
             alerts,
             thresholds,
+            weather: None,
+        }
+    }
+
+    /// This engine with the weather check: each run fetches the forecast for the facility's
+    /// time zone and raises weather alerts. A run whose fetch fails leaves the open weather
+    /// alerts as they are (a forecast not had is no all-clear).
+    pub fn with_weather(self, client: WeatherClient, thresholds: WeatherThresholds) -> AlertEngine {
+        AlertEngine {
+            weather: Some((client, thresholds)),
+            ..self
+        }
+    }
+
+    /// Whether the weather check runs.
+    pub fn has_weather(&self) -> bool {
+        self.weather.is_some()
+    }
+
+    /// What the weather check finds now: `None` when it is off or the forecast could not be
+    /// had (logged as a warning).
+    pub async fn weather_findings(&self) -> Option<Vec<Finding>> {
+        let (client, thresholds) = self.weather.as_ref()?;
+        match client.forecast(self.facility.timezone()).await {
+            Ok(forecast) => Some(weather::weather(&forecast, thresholds)),
+            Err(err) => {
+                tracing::warn!(error = %err, "no weather forecast: open weather alerts are kept as they are");
+                None
+            }
         }
     }
 
@@ -57,7 +91,7 @@ impl AlertEngine {
     /// Runs the checks at `now` and reconciles the alerts, unless another replica is doing so
     /// (`None` then).
     pub async fn run(&self, now: DateTime<Utc>) -> Result<Option<SyncReport>, EngineError> {
-        let Some(_leader) = self
+        let Some(leader) = self
             .facility
             .db()
             .try_lead(WriteLock::AlertGenerator)
@@ -66,8 +100,17 @@ impl AlertEngine {
             tracing::debug!("another replica is generating alerts");
             return Ok(None);
         };
-        let found: Vec<KeyedAlert> = self.findings(now).await?.into_iter().map(keyed).collect();
-        let report = self.alerts.sync(CHECKED, &found).await?;
+        let mut findings = self.findings(now).await?;
+        let mut kinds = CHECKED.to_vec();
+        if let Some(weather) = self.weather_findings().await {
+            findings.extend(weather);
+            kinds.push(AlertType::Weather);
+        }
+        let found: Vec<KeyedAlert> = findings.into_iter().map(keyed).collect();
+        let report = self.alerts.sync(&kinds, &found).await?;
+        if let Err(err) = leader.release().await {
+            tracing::warn!(error = %err, "could not let go of the alert generator's lead; it goes with the connection");
+        }
         tracing::info!(
             found = found.len(),
             created = report.created.len(),

@@ -21,6 +21,7 @@ pub mod checks;
 pub mod engine;
 pub mod prompt;
 pub mod tools;
+pub mod weather;
 
 /// Limits of a chat turn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -84,6 +84,18 @@ pub struct Leadership {
     _tx: Option<Transaction<'static, Postgres>>,
 }
 
+impl Leadership {
+    /// Lets go of the lead now. Dropping the guard lets go too, but only once the
+    /// connection's rollback reaches the server, a moment later: a run right after this one
+    /// (the next `aim alerts run`, a test) would find the lead still taken.
+    pub async fn release(mut self) -> DbResult<()> {
+        if let Some(tx) = self._tx.take() {
+            tx.rollback().await?;
+        }
+        Ok(())
+    }
+}
+
 /// `$first, $first+1, …` — `n` numbered placeholders for an `IN (…)` list. The SQL is built
 /// from the count alone; values are always bound.
 pub(crate) fn placeholders(first: usize, n: usize) -> String {

@@ -57,7 +57,7 @@ both_backends! {
             // One process serves a SQLite database: the lead is always granted.
             Backend::Sqlite => assert!(other.is_some()),
         }
-        drop(held);
+        held.release().await.unwrap();
         assert!(engine.run(domain::now()).await.unwrap().is_some(), "free again once released");
     }
 

@@ -10,6 +10,7 @@ mod graphql;
 mod rest;
 mod service;
 mod sync;
+mod weather;
 mod ws;
 
 use std::time::Duration;

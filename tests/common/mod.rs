@@ -17,6 +17,7 @@ use sqlx::Connection;
 use tokio::sync::oneshot;
 
 pub mod fake_model;
+pub mod open_meteo;
 pub mod twilio;
 
 pub const TEST_SECRET: &str = "test-signing-secret-that-is-long-enough-0123456789";
