@@ -158,7 +158,7 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
     };
     let keys = jwt_keys(config, &db, source).await?;
     let auth = AuthService::new(db.clone(), keys);
-    let alerts = AlertService::new(db.clone(), EventBroker::default());
+    let alerts = AlertService::start(db.clone(), EventBroker::default()).await?;
     let facility = facility(config, &db, settings);
     let thresholds = Thresholds::load(&db).await?;
     let engine = engine(config, facility.clone(), alerts.clone(), thresholds);
@@ -189,7 +189,6 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         alerts,
         engine,
         schema,
-        openapi: Arc::new(api::rest::router().1),
         metrics: telemetry::metrics_handle(),
     };
     Ok(App {
@@ -215,7 +214,7 @@ pub async fn alert_engine(config: &Config) -> Result<AlertEngine, StartError> {
     let settings = settings::apply_overrides(&db, config).await?;
     let facility = facility(config, &db, settings);
     let thresholds = Thresholds::load(&db).await?;
-    let alerts = AlertService::new(db, EventBroker::default());
+    let alerts = AlertService::start(db, EventBroker::default()).await?;
     Ok(engine(config, facility, alerts, thresholds))
 }
 
@@ -336,6 +335,9 @@ pub async fn serve(
     tracing::info!(%addr, backend = ?app.state.db.backend(), "AIM listening");
     if mode.demo {
         announce_demo(&app, addr).await?;
+    } else {
+        // The one line a supervisor (or a test) reads to learn the address of `--bind …:0`.
+        println!("AIM is running on http://{addr}");
     }
     app.serve_on(listener, shutdown).await
 }

@@ -11,6 +11,7 @@ mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod cursor;
 pub mod db;
 pub mod domain;
 pub mod events;

@@ -1,19 +1,23 @@
 //! Alerts through their life: created by the alert checks, listed, read and resolved by staff.
 //!
 //! Alerts belong to the facility, not to one staff user: any signed-in staff user may read,
-//! mark and resolve them. Every change of a row is published once to the [`EventBroker`]; a
-//! repeated read or resolve keeps the first timestamp and publishes nothing.
+//! mark and resolve them. Every change of a row is stored with its event in one transaction,
+//! and the event reaches subscribers on every replica through the [`EventRelay`]; a repeated
+//! read or resolve keeps the first timestamp and publishes nothing.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use serde_json::{Value, json};
 
+use crate::cursor::Position;
 use crate::db::alerts::{AlertRow, NewAlertRow};
-use crate::db::{self, Db, DbError, WriteLock};
+use crate::db::{self, Db, DbError, DbResult, Tx, WriteLock};
 use crate::domain::{self, AlertId, AlertSeverity, AlertType};
 use crate::events::{AlertEvent, AlertEventKind, EventBroker};
+
+use super::relay::{self, EventRelay};
 
 pub use crate::db::alerts::AlertFilter;
 pub use crate::events::AlertView;
@@ -22,8 +26,6 @@ pub use crate::events::AlertView;
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 /// Most alerts in one page.
 pub const MAX_PAGE_SIZE: usize = 100;
-/// Stored events read per query when a subscriber catches up.
-const REPLAY_PAGE: i64 = 500;
 /// Most stored events a subscriber catches up on; an older cursor resumes this far back.
 const MAX_REPLAY: usize = 10_000;
 
@@ -88,26 +90,23 @@ impl AlertCursor {
         }
     }
 
-    /// Base64url (no padding) of `<microseconds since the epoch>:<id>`.
+    /// An opaque, URL-safe text (see [`crate::cursor`]).
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!(
-            "{}:{}",
-            self.created_at.timestamp_micros(),
-            self.id
-        ))
+        Position::new(self.created_at, self.id.0).encode(ALERTS)
     }
 
     /// The cursor [`AlertCursor::encode`] made, or `None` for anything else.
     pub fn decode(text: &str) -> Option<AlertCursor> {
-        let bytes = URL_SAFE_NO_PAD.decode(text.trim()).ok()?;
-        let text = String::from_utf8(bytes).ok()?;
-        let (micros, id) = text.split_once(':')?;
+        let position = Position::decode(text, ALERTS)?;
         Some(AlertCursor {
-            created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-            id: id.parse().ok()?,
+            created_at: position.at,
+            id: AlertId(position.id),
         })
     }
 }
+
+/// The kind of list in an alerts cursor.
+const ALERTS: &str = "alert";
 
 /// One page of alerts, newest first.
 #[derive(Clone, Debug, PartialEq)]
@@ -129,11 +128,19 @@ impl AlertPage {
 pub struct AlertService {
     db: Db,
     broker: EventBroker,
+    relay: Arc<EventRelay>,
 }
 
 impl AlertService {
-    pub fn new(db: Db, broker: EventBroker) -> AlertService {
-        AlertService { db, broker }
+    /// The service on `db`, publishing to `broker` every alert event stored from now on, by
+    /// this process or (on PostgreSQL) any other on the same database.
+    pub async fn start(db: Db, broker: EventBroker) -> DbResult<AlertService> {
+        let relay = EventRelay::start(db.clone(), broker.clone()).await?;
+        Ok(AlertService {
+            db,
+            broker,
+            relay: Arc::new(relay),
+        })
     }
 
     /// Alerts matching `filter`, newest first, at most `first` (capped at
@@ -169,24 +176,24 @@ impl AlertService {
 
     /// Marks the alert read now, or answers it as it is when it was read before.
     pub async fn mark_read(&self, id: AlertId) -> AlertResult<AlertView> {
-        let mut conn = self.db.conn().await?;
-        let changed = db::alerts::mark_read(&mut conn, id, domain::now()).await?;
-        self.settle(conn, id, changed, AlertEventKind::Read).await
+        let mut tx = self.begin_change().await?;
+        let changed = db::alerts::mark_read(&mut tx, id, domain::now()).await?;
+        self.settle(tx, id, changed, AlertEventKind::Read).await
     }
 
     /// Marks the alert resolved now, or answers it as it is when it was resolved before.
     pub async fn resolve(&self, id: AlertId) -> AlertResult<AlertView> {
-        let mut conn = self.db.conn().await?;
-        let changed = db::alerts::resolve(&mut conn, id, domain::now()).await?;
-        self.settle(conn, id, changed, AlertEventKind::Resolved)
-            .await
+        let mut tx = self.begin_change().await?;
+        let changed = db::alerts::resolve(&mut tx, id, domain::now()).await?;
+        self.settle(tx, id, changed, AlertEventKind::Resolved).await
     }
 
     /// Stores a new alert and publishes it.
     pub async fn create(&self, alert: NewAlert) -> AlertResult<AlertView> {
         let title = checked_title(&alert.title)?;
+        let mut tx = self.begin_change().await?;
         let row = db::alerts::insert(
-            &mut self.db.conn().await?,
+            &mut tx,
             &NewAlertRow {
                 id: AlertId::new(),
                 kind: alert.kind,
@@ -199,8 +206,10 @@ impl AlertService {
         )
         .await?;
         let created = view(row);
+        self.commit_change(tx, AlertEventKind::Created, &created)
+            .await?;
         tracing::info!(alert_id = %created.id, kind = %created.kind, severity = %created.severity, "alert created");
-        self.publish(AlertEventKind::Created, &created).await?;
+        self.relay.deliver().await;
         Ok(created)
     }
 
@@ -212,9 +221,8 @@ impl AlertService {
     /// gets a new alert. Every change is published.
     pub async fn sync(&self, kinds: &[AlertType], found: &[KeyedAlert]) -> AlertResult<SyncReport> {
         let now = domain::now();
-        let mut conn = self.db.conn().await?;
         let mut report = SyncReport::default();
-        let open = db::alerts::open_keyed(&mut conn).await?;
+        let open = db::alerts::open_keyed(&mut self.db.conn().await?).await?;
         for alert in open.iter().filter(|a| kinds.contains(&a.kind)) {
             let current = found
                 .iter()
@@ -229,17 +237,23 @@ impl AlertService {
                 map.insert("autoResolved".to_owned(), json!(true));
                 map.insert("resolvedBecause".to_owned(), json!(because));
             }
-            if let Some(row) = db::alerts::resolve_cleared(&mut conn, alert.id, &data, now).await? {
-                let resolved = view(row);
-                tracing::info!(alert_id = %resolved.id, kind = %resolved.kind, because, "alert resolved by its check");
-                self.publish(AlertEventKind::Resolved, &resolved).await?;
-                report.resolved.push(resolved);
+            let mut tx = self.begin_change().await?;
+            match db::alerts::resolve_cleared(&mut tx, alert.id, &data, now).await? {
+                Some(row) => {
+                    let resolved = view(row);
+                    self.commit_change(tx, AlertEventKind::Resolved, &resolved)
+                        .await?;
+                    tracing::info!(alert_id = %resolved.id, kind = %resolved.kind, because, "alert resolved by its check");
+                    report.resolved.push(resolved);
+                }
+                None => tx.rollback().await?,
             }
         }
         for f in found.iter().filter(|f| kinds.contains(&f.alert.kind)) {
             let title = checked_title(&f.alert.title)?;
+            let mut tx = self.begin_change().await?;
             let inserted = db::alerts::insert_keyed(
-                &mut conn,
+                &mut tx,
                 &NewAlertRow {
                     id: AlertId::new(),
                     kind: f.alert.kind,
@@ -252,12 +266,19 @@ impl AlertService {
                 &f.key,
             )
             .await?;
-            if let Some(row) = inserted {
-                let created = view(row);
-                tracing::info!(alert_id = %created.id, kind = %created.kind, severity = %created.severity, key = %f.key, "alert raised by its check");
-                self.publish(AlertEventKind::Created, &created).await?;
-                report.created.push(created);
+            match inserted {
+                Some(row) => {
+                    let created = view(row);
+                    self.commit_change(tx, AlertEventKind::Created, &created)
+                        .await?;
+                    tracing::info!(alert_id = %created.id, kind = %created.kind, severity = %created.severity, key = %f.key, "alert raised by its check");
+                    report.created.push(created);
+                }
+                None => tx.rollback().await?,
             }
+        }
+        if !(report.created.is_empty() && report.resolved.is_empty()) {
+            self.relay.deliver().await;
         }
         Ok(report)
     }
@@ -267,10 +288,11 @@ impl AlertService {
         self.broker.subscribe()
     }
 
-    /// The answer to a read or resolve: the changed row (published), or the row as it was.
+    /// The answer to a read or resolve: the changed row (stored with its event, published),
+    /// or the row as it was.
     async fn settle(
         &self,
-        mut conn: db::Conn,
+        mut tx: Tx,
         id: AlertId,
         changed: Option<AlertRow>,
         kind: AlertEventKind,
@@ -278,30 +300,38 @@ impl AlertService {
         match changed {
             Some(row) => {
                 let alert = view(row);
-                self.publish(kind, &alert).await?;
+                self.commit_change(tx, kind, &alert).await?;
+                self.relay.deliver().await;
                 Ok(alert)
             }
-            None => db::alerts::find(&mut conn, id)
-                .await?
-                .map(view)
-                .ok_or(AlertError::NotFound(id)),
+            None => {
+                let row = db::alerts::find(&mut tx, id).await?;
+                tx.rollback().await?;
+                row.map(view).ok_or(AlertError::NotFound(id))
+            }
         }
     }
 
-    /// Stores the event, numbered in commit order (writers of events take a lock), then hands
-    /// it to live subscribers.
-    async fn publish(&self, kind: AlertEventKind, alert: &AlertView) -> AlertResult<()> {
-        let json = serde_json::to_value(alert).expect("alerts serialize");
+    /// A transaction for a change of alerts. It takes the alert-events lock first, so events
+    /// are numbered in the order their changes commit.
+    async fn begin_change(&self) -> AlertResult<Tx> {
         let mut tx = self.db.begin().await?;
         db::lock(&mut tx, WriteLock::AlertEvents).await?;
-        let seq = db::alerts::insert_event(&mut tx, kind.as_str(), alert.id, &json, domain::now())
-            .await?;
+        Ok(tx)
+    }
+
+    /// Stores the event of the change made in `tx`, tells the other replicas, and commits:
+    /// an alert never changes without its event. The caller then delivers it.
+    async fn commit_change(
+        &self,
+        mut tx: Tx,
+        kind: AlertEventKind,
+        alert: &AlertView,
+    ) -> AlertResult<()> {
+        let json = serde_json::to_value(alert).expect("alerts serialize");
+        db::alerts::insert_event(&mut tx, kind.as_str(), alert.id, &json, domain::now()).await?;
+        db::notify(&mut tx, relay::CHANNEL).await?;
         tx.commit().await?;
-        self.broker.publish(AlertEvent {
-            seq,
-            kind,
-            alert: alert.clone(),
-        });
         Ok(())
     }
 
@@ -323,29 +353,15 @@ impl AlertService {
             let mut cursor = after;
             loop {
                 let page = match db.conn().await {
-                    Ok(mut conn) => db::alerts::events_after(&mut conn, cursor, REPLAY_PAGE).await,
+                    Ok(mut conn) => db::alerts::events_after(&mut conn, cursor, relay::PAGE).await,
                     Err(err) => Err(err),
                 };
                 match page {
                     Ok(rows) => {
-                        let done = (rows.len() as i64) < REPLAY_PAGE;
+                        let done = (rows.len() as i64) < relay::PAGE;
                         for row in rows {
                             cursor = row.seq;
-                            let (Some(kind), Ok(alert)) = (
-                                AlertEventKind::parse(&row.kind),
-                                serde_json::from_value::<AlertView>(row.alert.0),
-                            ) else {
-                                tracing::error!(
-                                    seq = row.seq,
-                                    "stored alert event unreadable; skipped"
-                                );
-                                continue;
-                            };
-                            replayed.push(AlertEvent {
-                                seq: row.seq,
-                                kind,
-                                alert,
-                            });
+                            replayed.extend(relay::event_of(row));
                         }
                         if done || replayed.len() >= MAX_REPLAY {
                             break;
@@ -402,6 +418,9 @@ fn view(row: AlertRow) -> AlertView {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
 
     #[test]

@@ -157,9 +157,15 @@ impl Aim {
                 let title = title_of(message);
                 db::aim::insert_conversation(&mut tx, id, actor.staff_user_id, Some(&title), now)
                     .await?;
-                db::aim::find_conversation(&mut tx, id)
-                    .await?
-                    .ok_or_else(|| AimError::ConversationNotFound(id.to_string()))?
+                ConversationRow {
+                    id,
+                    staff_user_id: actor.staff_user_id,
+                    title: Some(title),
+                    status: ConversationStatus::Active,
+                    created_at: now,
+                    updated_at: now,
+                    tokens: TokenCounts::default(),
+                }
             }
         };
         db::aim::insert_message(

@@ -225,16 +225,20 @@ pub fn capacity(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
         .collect()
 }
 
-/// Booked dogs whose required vaccination will not be valid on their booked day (expired or
-/// never recorded): critical; still valid that day but lapsing within the window: a warning.
-/// "Valid on the day" is the facility's own rule ([`crate::facility::compliance::valid_on`],
-/// already applied in [`ComplianceFlag::invalid_on_next_booking`]): a vaccination that expires
-/// on the day of the stay still covers it, so it is a warning. One finding per dog and vaccine.
+/// Booked dogs whose required vaccination will not be valid on a booked day within the window
+/// (expired, never recorded, or lapsing before a later day of the stay or a later stay):
+/// critical, naming the first such day; valid on every booked day but lapsing within the
+/// window: a warning. "Valid on the day" is the facility's own rule
+/// ([`crate::facility::compliance::valid_on`], already applied in
+/// [`ComplianceFlag::first_invalid_booking`]): a vaccination that expires on the last day of
+/// the stay still covers it, so it is a warning. One finding per dog and vaccine.
 pub fn compliance(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
     snap.compliance
         .iter()
         .filter_map(|flag| {
-            let day = flag.next_booking?;
+            let next = flag.next_booking?;
+            // The day the stay is at risk when there is one, else the next booked day.
+            let day = flag.first_invalid_booking.unwrap_or(next);
             let key = format!("{}/{}", flag.dog_id, flag.vaccine);
             let (dog, vaccine, owner) = (&flag.dog_name, flag.vaccine, &flag.owner.name);
             let lapse = match (flag.status, flag.expires_on) {
@@ -242,7 +246,7 @@ pub fn compliance(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
                 (VaccinationStatus::Expired, Some(on)) => format!("expired on {on}"),
                 (VaccinationStatus::ExpiringSoon, Some(on)) => format!("expires on {on}"),
             };
-            let (severity, title, advice) = if flag.invalid_on_next_booking {
+            let (severity, title, advice) = if flag.first_invalid_booking.is_some() {
                 (
                     AlertSeverity::Critical,
                     format!("{dog}'s {vaccine} vaccination will not be valid on {day}"),
@@ -269,7 +273,7 @@ pub fn compliance(snap: &Snapshot, th: &Thresholds) -> Vec<Finding> {
                     "status": flag.status,
                     "expiresOn": flag.expires_on,
                     "bookedOn": day,
-                    "validOnBookedDay": !flag.invalid_on_next_booking,
+                    "validOnBookedDay": flag.first_invalid_booking.is_none(),
                     "daysAhead": th.compliance_days_ahead,
                 }),
             ))
@@ -489,8 +493,8 @@ mod tests {
         }
     }
 
-    /// A gap of a dog booked on `booked` whose vaccination expires on `expires_on`, flagged as
-    /// the facility's compliance report flags it.
+    /// A gap of a dog booked on `booked` (one day) whose vaccination expires on `expires_on`,
+    /// flagged as the facility's compliance report flags it.
     fn gap(
         vaccine: VaccineKind,
         expires_on: Option<NaiveDate>,
@@ -514,6 +518,7 @@ mod tests {
             expires_on,
             next_booking: Some(booked),
             invalid_on_next_booking: !valid_on(expires_on, booked),
+            first_invalid_booking: (!valid_on(expires_on, booked)).then_some(booked),
         }
     }
 
@@ -631,6 +636,23 @@ mod tests {
     }
 
     #[test]
+    fn a_vaccination_lapsing_during_a_stay_puts_the_later_day_at_risk() {
+        let th = Thresholds::default();
+        // Valid on the first booked day, lapsed by a later one.
+        let mut lapsing = gap(VaccineKind::Rabies, Some(day(2)), day(1));
+        lapsing.first_invalid_booking = Some(day(3));
+        let found = compliance(&with_gaps(vec![lapsing]), &th);
+        assert_eq!(severities(&found), [AlertSeverity::Critical]);
+        assert!(
+            found[0].title.contains("will not be valid on 2026-11-28"),
+            "{}",
+            found[0].title
+        );
+        assert_eq!(found[0].data["bookedOn"], "2026-11-28");
+        assert_eq!(found[0].data["validOnBookedDay"], false);
+    }
+
+    #[test]
     fn expired_or_missing_vaccinations_are_critical_and_expiring_ones_warnings() {
         let th = Thresholds::default();
         let expired = gap(VaccineKind::Rabies, Some(day(0) - Days::new(1)), day(0));
@@ -639,6 +661,7 @@ mod tests {
         let mut unbooked = gap(VaccineKind::Rabies, Some(day(0) - Days::new(30)), day(0));
         unbooked.next_booking = None;
         unbooked.invalid_on_next_booking = false;
+        unbooked.first_invalid_booking = None;
         let found = compliance(&with_gaps(vec![expired, missing, expiring, unbooked]), &th);
         assert_eq!(
             severities(&found),

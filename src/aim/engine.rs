@@ -121,8 +121,8 @@ impl AlertEngine {
     }
 
     /// Runs now and then every `interval` until the returned task is aborted; a failed run is
-    /// logged and the next one tried as usual. Aborting mid-run is safe: each alert is written
-    /// by one statement.
+    /// logged and the next one tried as usual. Aborting mid-run is safe: each alert change is
+    /// written with its event in one transaction.
     pub fn spawn(self, interval: Duration) -> JoinHandle<()> {
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(interval);

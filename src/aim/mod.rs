@@ -20,6 +20,7 @@ pub mod chat;
 pub mod checks;
 pub mod engine;
 pub mod prompt;
+pub mod relay;
 pub mod tools;
 pub mod weather;
 

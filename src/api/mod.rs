@@ -2,7 +2,6 @@
 //! knows about HTTP or GraphQL.
 
 pub mod auth;
-pub mod cursor;
 pub mod error;
 pub mod graphql;
 pub mod health;
@@ -11,12 +10,12 @@ pub mod rest;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -48,8 +47,6 @@ pub struct AppState {
     /// The alert generator (scheduled by `serve`).
     pub engine: crate::aim::engine::AlertEngine,
     pub schema: graphql::AimSchema,
-    /// The OpenAPI document of the REST routes.
-    pub openapi: Arc<utoipa::openapi::OpenApi>,
     pub metrics: PrometheusHandle,
 }
 
@@ -58,7 +55,7 @@ const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
-    let (rest_routes, _) = rest::router();
+    let (rest_routes, openapi) = rest::router();
     let api = Router::new()
         .route(
             "/graphql",
@@ -66,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(rest_routes)
         .route("/api/v2/openapi.json", get(rest::openapi_json))
+        .layer(Extension(Arc::new(openapi)))
         .route("/graphql/ws", get(graphql::ws::graphql_ws))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

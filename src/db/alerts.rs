@@ -296,3 +296,10 @@ pub async fn events_after(c: &mut impl AsConn, seq: i64, limit: i64) -> DbResult
         .fetch_all(conn)
         .await)?)
 }
+
+/// The place of the newest stored event (0 when there is none).
+pub async fn last_event_seq(c: &mut impl AsConn) -> DbResult<i64> {
+    const SQL: &str = "SELECT COALESCE(MAX(seq), 0) FROM aim_alert_events";
+    let (seq,): (i64,) = on_conn!(c, |conn| sqlx::query_as(SQL).fetch_one(conn).await)?;
+    Ok(seq)
+}

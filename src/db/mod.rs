@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
@@ -76,6 +76,55 @@ pub async fn lock(tx: &mut Tx, lock: WriteLock) -> DbResult<()> {
             .await?;
     }
     Ok(())
+}
+
+/// Tells every process listening on `channel` ([`Db::listen`]) that something changed, once
+/// the transaction commits (PostgreSQL `NOTIFY`; nothing on SQLite, where one process serves
+/// a database). The notice carries the schema, so facilities in separate schemas of one
+/// database don't wake each other.
+pub async fn notify(tx: &mut Tx, channel: &str) -> DbResult<()> {
+    if let PooledTx::Postgres(pg) = &mut tx.tx {
+        tx.statements.bump();
+        sqlx::query("SELECT pg_notify($1, current_schema())")
+            .bind(channel)
+            .execute(&mut **pg)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What a [`Listener`] hears.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// A transaction that called [`notify`] on the channel committed (in any process).
+    Notified,
+    /// The connection was lost and is back: notices sent meanwhile are gone, so whatever
+    /// they would have announced has to be looked up.
+    Reconnected,
+}
+
+/// Notices of one channel from every process on the database (PostgreSQL `LISTEN`), on a
+/// connection of its own outside the pool, so it never takes a connection from requests.
+pub struct Listener {
+    listener: PgListener,
+    schema: String,
+}
+
+impl Listener {
+    /// The next notice for this schema. Cancel-safe only in the sense that dropping the
+    /// future may lose a notice; callers that stop listening drop the listener with it.
+    pub async fn next(&mut self) -> DbResult<Notice> {
+        loop {
+            match self.listener.try_recv().await? {
+                Some(notification) if notification.payload() == self.schema => {
+                    return Ok(Notice::Notified);
+                }
+                Some(_) => {}
+                // The listener has already reconnected and listens again.
+                None => return Ok(Notice::Reconnected),
+            }
+        }
+    }
 }
 
 /// Held while a replica leads a periodic job ([`Db::try_lead`]); dropping it lets another
@@ -311,6 +360,26 @@ impl Db {
         }
     }
 
+    /// Listens on `channel` for [`notify`] from every process on this database; `None` on
+    /// SQLite, where the one process that serves a database hears its own changes directly.
+    pub async fn listen(&self, channel: &str) -> DbResult<Option<Listener>> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(None);
+        };
+        // One connection of its own, with the pool's settings (and so its search path).
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with((*pool.connect_options()).clone())
+            .await?;
+        let (schema,): (String,) = sqlx::query_as("SELECT current_schema()")
+            .fetch_one(&own)
+            .await?;
+        let mut listener = PgListener::connect_with(&own).await?;
+        listener.listen(channel).await?;
+        Ok(Some(Listener { listener, schema }))
+    }
+
     /// How many statements this pool has sent so far (see [`StatementCounter`]): what tests
     /// read before and after a request to know what it cost.
     pub fn queries(&self) -> u64 {
@@ -407,6 +476,17 @@ impl Tx {
         match self.tx {
             PooledTx::Sqlite(tx) => tx.commit().await?,
             PooledTx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Undoes the transaction now (dropping it does too, but only once the connection gets
+    /// round to it, with any lock it holds kept until then).
+    pub async fn rollback(self) -> DbResult<()> {
+        self.statements.bump();
+        match self.tx {
+            PooledTx::Sqlite(tx) => tx.rollback().await?,
+            PooledTx::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())
     }

@@ -41,6 +41,9 @@ pub struct ComplianceFlag {
     pub next_booking: Option<NaiveDate>,
     /// Whether the vaccination is invalid on that booked day (the booking is at risk).
     pub invalid_on_next_booking: bool,
+    /// The first booked day within the window on which the vaccination is not valid — a
+    /// later day of the same stay, or a later stay, when it lapses after the first — if any.
+    pub first_invalid_booking: Option<NaiveDate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -98,14 +101,12 @@ impl Facility {
         let stays = group_stays(tz, db::bookings::stays_between(&mut conn, from, to).await?);
         drop(conn);
 
-        let mut next_booking: BTreeMap<DogId, NaiveDate> = BTreeMap::new();
+        // Each dog's booked days within the window, as (first, last) of each stay.
+        let mut booked: BTreeMap<DogId, Vec<(NaiveDate, NaiveDate)>> = BTreeMap::new();
         for stay in &stays {
-            let day = stay.first_day.max(as_of);
+            let days = (stay.first_day.max(as_of), stay.last_day.min(cutoff));
             for dog in &stay.dogs {
-                next_booking
-                    .entry(dog.id)
-                    .and_modify(|d| *d = (*d).min(day))
-                    .or_insert(day);
+                booked.entry(dog.id).or_default().push(days);
             }
         }
         let mut flags: Vec<ComplianceFlag> = gaps
@@ -116,7 +117,18 @@ impl Facility {
                     Some(d) if d < as_of => VaccinationStatus::Expired,
                     Some(_) => VaccinationStatus::ExpiringSoon,
                 };
-                let next = next_booking.get(&gap.dog_id).copied();
+                let stays = booked.get(&gap.dog_id).map_or(&[][..], Vec::as_slice);
+                let next = stays.iter().map(|&(first, _)| first).min();
+                let first_invalid = stays
+                    .iter()
+                    .filter_map(|&(first, last)| {
+                        let day = match gap.expires_on {
+                            Some(expires_on) => first.max(expires_on.succ_opt()?),
+                            None => first,
+                        };
+                        (day <= last && !valid_on(gap.expires_on, day)).then_some(day)
+                    })
+                    .min();
                 ComplianceFlag {
                     dog_id: gap.dog_id,
                     dog_name: gap.dog_name,
@@ -130,6 +142,7 @@ impl Facility {
                     expires_on: gap.expires_on,
                     next_booking: next,
                     invalid_on_next_booking: next.is_some_and(|day| !valid_on(gap.expires_on, day)),
+                    first_invalid_booking: first_invalid,
                 }
             })
             .collect();

@@ -28,7 +28,7 @@ async fn demo_engine(t: &TestDb) -> AlertEngine {
         settings,
         SmsService::new(t.db.clone(), None, SmsLimits::default()),
     );
-    AlertEngine::new(facility, service(t), Thresholds::default())
+    AlertEngine::new(facility, service(t).await, Thresholds::default())
 }
 
 both_backends! {
@@ -90,7 +90,7 @@ both_backends! {
         let mut config = t.config();
         config.alert_interval = std::time::Duration::from_millis(200);
         let server = TestServer::start(config, Mode { demo: true }).await;
-        let alerts = service(&t);
+        let alerts = service(&t).await;
         let mut open = 0;
         for _ in 0..50 {
             open = alerts.unread_count().await.unwrap();
@@ -118,7 +118,7 @@ both_backends! {
         demo::seed(&t.db, today, TZ).await.unwrap();
         let settings = FacilitySettings { capacity: 40, staff_ratio: 8, timezone: TZ };
         let facility = Facility::new(t.db.clone(), settings, SmsService::new(t.db.clone(), None, SmsLimits::default()));
-        let engine = AlertEngine::new(facility, service(&t), stored);
+        let engine = AlertEngine::new(facility, service(&t).await, stored);
         let report = engine.run(domain::now()).await.unwrap().unwrap();
         assert!(report.created.iter().all(|a| a.kind != AlertType::CapacityWarning), "{:?}", report.created);
         assert!(report.created.iter().any(|a| a.kind == AlertType::StaffingGap));

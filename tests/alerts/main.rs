@@ -7,6 +7,7 @@ mod common;
 
 mod engine;
 mod graphql;
+mod replicas;
 mod rest;
 mod service;
 mod sync;
@@ -56,10 +57,12 @@ pub async fn staff_token(t: &TestDb, ttl: Duration) -> String {
     keys().issue_for(id, Role::Staff, ttl).unwrap().token
 }
 
-/// An alert service of its own on the test's database (its events stay in this process's
-/// broker, not the server's).
-pub fn service(t: &TestDb) -> AlertService {
-    AlertService::new(t.db.clone(), EventBroker::default())
+/// An alert service of its own on the test's database, with a broker of its own: like another
+/// replica, it reaches a server's subscribers only through the database.
+pub async fn service(t: &TestDb) -> AlertService {
+    AlertService::start(t.db.clone(), EventBroker::default())
+        .await
+        .unwrap()
 }
 
 pub fn new_alert(kind: AlertType, severity: AlertSeverity, title: &str) -> NewAlert {
@@ -84,7 +87,7 @@ pub async fn create(
         .unwrap()
 }
 
-/// The real server on the test's database, a staff token for it, and alerts created beside it.
+/// The real server on the test's database, a staff token for it, and its alert service.
 pub struct Served {
     pub server: TestServer,
     pub token: String,
@@ -97,10 +100,11 @@ impl Served {
     }
 
     pub async fn with_config(t: &TestDb, config: aim::config::Config) -> Served {
+        let server = TestServer::start(config, Mode::default()).await;
         Served {
-            server: TestServer::start(config, Mode::default()).await,
+            alerts: server.alerts.clone(),
             token: staff_token(t, Duration::from_secs(3600)).await,
-            alerts: service(t),
+            server,
         }
     }
 

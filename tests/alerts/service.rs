@@ -46,7 +46,7 @@ fn pending(
 
 both_backends! {
     async fn listing_is_newest_first_and_filters_by_read_resolved_and_type(t: TestDb) {
-        let alerts = service(&t);
+        let alerts = service(&t).await;
         let a = create(&alerts, Kind::CapacityWarning, Sev::Warning, "Friday is 85% booked").await;
         let b = create(&alerts, Kind::Compliance, Sev::Critical, "Biscuit's rabies expired").await;
         let c = create(&alerts, Kind::StaffingGap, Sev::Warning, "10:00 ratio 11:1").await;
@@ -83,7 +83,7 @@ both_backends! {
     }
 
     async fn pages_walk_every_alert_once_even_when_created_at_ties(t: TestDb) {
-        let alerts = service(&t);
+        let alerts = service(&t).await;
         let mut conn = t.db.conn().await.unwrap();
         // Eleven alerts, several sharing one instant: the id breaks the tie.
         let same = aim::domain::now();
@@ -129,7 +129,7 @@ both_backends! {
 
     async fn create_stores_the_alert_and_publishes_created(t: TestDb) {
         let broker = EventBroker::default();
-        let alerts = AlertService::new(t.db.clone(), broker.clone());
+        let alerts = AlertService::start(t.db.clone(), broker.clone()).await.unwrap();
         let mut events = broker.subscribe();
         let created = create(&alerts, Kind::StaffingGap, Sev::Critical, "  No staff at 07:00 ").await;
         assert_eq!(created.title, "No staff at 07:00");
@@ -148,7 +148,7 @@ both_backends! {
 
     async fn mark_read_and_resolve_are_idempotent_and_publish_once(t: TestDb) {
         let broker = EventBroker::default();
-        let alerts = AlertService::new(t.db.clone(), broker.clone());
+        let alerts = AlertService::start(t.db.clone(), broker.clone()).await.unwrap();
         let alert = create(&alerts, Kind::CapacityWarning, Sev::Warning, "Saturday is 97% booked").await;
         let mut events = broker.subscribe();
 
@@ -183,7 +183,7 @@ both_backends! {
 
     async fn concurrent_reads_of_one_alert_change_it_once(t: TestDb) {
         let broker = EventBroker::default();
-        let alerts = AlertService::new(t.db.clone(), broker.clone());
+        let alerts = AlertService::start(t.db.clone(), broker.clone()).await.unwrap();
         let alert = create(&alerts, Kind::BookingSpike, Sev::Warning, "Bookings tripled").await;
         let mut events = broker.subscribe();
         let calls = (0..8).map(|_| {
@@ -198,7 +198,7 @@ both_backends! {
 
     async fn unknown_alerts_are_not_found_and_publish_nothing(t: TestDb) {
         let broker = EventBroker::default();
-        let alerts = AlertService::new(t.db.clone(), broker.clone());
+        let alerts = AlertService::start(t.db.clone(), broker.clone()).await.unwrap();
         let mut events = broker.subscribe();
         let id = AlertId::new();
         for result in [alerts.get(id).await, alerts.mark_read(id).await, alerts.resolve(id).await] {

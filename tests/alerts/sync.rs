@@ -35,7 +35,7 @@ async fn open(alerts: &AlertService) -> Vec<AlertView> {
 
 both_backends! {
     async fn an_issue_gets_one_alert_however_often_it_is_found(t: TestDb) {
-        let alerts = service(&t);
+        let alerts = service(&t).await;
         let found = [gap("13", AlertSeverity::Warning), gap("13", AlertSeverity::Warning)];
         let first = alerts.sync(GAPS, &found).await.unwrap();
         assert_eq!(first.created.len(), 1);
@@ -45,7 +45,7 @@ both_backends! {
     }
 
     async fn a_cleared_issue_is_resolved_and_raised_again_when_it_returns(t: TestDb) {
-        let alerts = service(&t);
+        let alerts = service(&t).await;
         let mut events = alerts.subscribe();
         alerts.sync(GAPS, &[gap("13", AlertSeverity::Warning), gap("14", AlertSeverity::Warning)]).await.unwrap();
         let cleared = alerts.sync(GAPS, &[gap("14", AlertSeverity::Warning)]).await.unwrap();
@@ -69,7 +69,7 @@ both_backends! {
     }
 
     async fn a_worse_issue_replaces_its_alert(t: TestDb) {
-        let alerts = service(&t);
+        let alerts = service(&t).await;
         alerts.sync(GAPS, &[gap("13", AlertSeverity::Warning)]).await.unwrap();
         let worse = alerts.sync(GAPS, &[gap("13", AlertSeverity::Critical)]).await.unwrap();
         assert_eq!(worse.resolved.len(), 1);
@@ -82,7 +82,7 @@ both_backends! {
     }
 
     async fn alerts_of_other_kinds_and_manual_ones_are_left_alone(t: TestDb) {
-        let alerts = service(&t);
+        let alerts = service(&t).await;
         alerts.sync(GAPS, &[gap("13", AlertSeverity::Warning)]).await.unwrap();
         let manual = alerts.create(NewAlert {
             kind: AlertType::StaffingGap,
@@ -99,8 +99,8 @@ both_backends! {
     }
 
     async fn two_generators_racing_raise_one_alert(t: TestDb) {
-        let a = service(&t);
-        let b = service(&t);
+        let a = service(&t).await;
+        let b = service(&t).await;
         let found: Vec<KeyedAlert> = (8..18).map(|h| gap(&format!("{h:02}"), AlertSeverity::Warning)).collect();
         let (x, y) = tokio::join!(a.sync(GAPS, &found), b.sync(GAPS, &found));
         let created = x.unwrap().created.len() + y.unwrap().created.len();
@@ -130,7 +130,7 @@ async fn the_database_refuses_a_second_open_alert_for_one_issue() {
 
 both_backends! {
     async fn a_subscriber_that_reconnects_catches_up_without_gaps_or_repeats(t: TestDb) {
-        let alerts = service(&t);
+        let alerts = service(&t).await;
         let mut first_connection = alerts.events(None);
         let a = alerts.sync(GAPS, &[gap("10", AlertSeverity::Warning)]).await.unwrap().created.remove(0);
         let seen = first_connection.next().await.unwrap();

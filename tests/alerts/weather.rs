@@ -37,7 +37,7 @@ fn days_with_high(high: f64) -> Vec<DayForecast> {
 }
 
 /// An empty facility in New York (its own checks find nothing) with the weather check on.
-fn engine(t: &TestDb, fake: &FakeOpenMeteo) -> AlertEngine {
+async fn engine(t: &TestDb, fake: &FakeOpenMeteo) -> AlertEngine {
     let facility = Facility::new(
         t.db.clone(),
         FacilitySettings {
@@ -47,7 +47,7 @@ fn engine(t: &TestDb, fake: &FakeOpenMeteo) -> AlertEngine {
         },
         SmsService::new(t.db.clone(), None, SmsLimits::default()),
     );
-    AlertEngine::new(facility, service(t), Thresholds::default()).with_weather(
+    AlertEngine::new(facility, service(t).await, Thresholds::default()).with_weather(
         WeatherClient::new(fake.config()),
         WeatherThresholds::default(),
     )
@@ -65,6 +65,7 @@ async fn run(engine: &AlertEngine) -> SyncReport {
 
 async fn open_weather_alerts(t: &TestDb) -> Vec<AlertView> {
     service(t)
+        .await
         .list(
             AlertFilter {
                 resolved: Some(false),
@@ -104,7 +105,7 @@ fn assert_forecast_request(fake: &FakeOpenMeteo) {
 both_backends! {
     async fn a_hot_day_raises_a_weather_alert_once_and_mild_weather_resolves_it(t: TestDb) {
         let fake = FakeOpenMeteo::start(Answer::Days(days_with_high(33.4))).await;
-        let engine = engine(&t, &fake);
+        let engine = engine(&t, &fake).await;
         assert!(engine.has_weather());
 
         let first = run(&engine).await;
@@ -139,7 +140,7 @@ both_backends! {
 
     async fn a_failed_forecast_leaves_the_open_weather_alert_open(t: TestDb) {
         let fake = FakeOpenMeteo::start(Answer::Days(days_with_high(36.0))).await;
-        let engine = engine(&t, &fake);
+        let engine = engine(&t, &fake).await;
         let first = run(&engine).await;
         assert_eq!(first.created.len(), 1);
         assert_eq!(first.created[0].severity, AlertSeverity::Critical);

@@ -1,6 +1,8 @@
 //! `aimAlertEvents` over a real WebSocket at `/graphql/ws`, driven by hand with JSON frames on
 //! `graphql-transport-ws` and on the legacy `graphql-ws`.
 
+use std::net::SocketAddr;
+
 use aim::domain::{AlertSeverity as Sev, AlertType as Kind};
 use futures::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
@@ -13,18 +15,18 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use super::*;
 use crate::both_backends;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(super) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// The two subprotocols, with the message names that differ between them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Protocol {
+pub(super) enum Protocol {
     /// `graphql-transport-ws` (the graphql-ws library).
     TransportWs,
     /// `graphql-ws` (the legacy subscriptions-transport-ws).
     Legacy,
 }
 
-use Protocol::{Legacy, TransportWs};
+pub(super) use Protocol::{Legacy, TransportWs};
 
 impl Protocol {
     fn name(self) -> &'static str {
@@ -47,15 +49,17 @@ impl Protocol {
     }
 }
 
-const EVENTS: &str = "subscription($min: AimAlertSeverity) {
-    aimAlertEvents(minSeverity: $min) { kind alert { id type severity title readAt resolvedAt } }
+const EVENTS: &str = "subscription($min: AimAlertSeverity, $after: String) {
+    aimAlertEvents(minSeverity: $min, after: $after) {
+        cursor kind alert { id type severity title readAt resolvedAt }
+    }
 }";
 
 /// How long any one frame may take to arrive.
 const WAIT: Duration = Duration::from_secs(10);
 
-async fn connect(s: &Served, protocol: Protocol) -> Socket {
-    let url = format!("ws://{}/graphql/ws", s.server.addr);
+pub(super) async fn connect(addr: SocketAddr, protocol: Protocol) -> Socket {
+    let url = format!("ws://{addr}/graphql/ws");
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert(
         "Sec-WebSocket-Protocol",
@@ -72,7 +76,7 @@ async fn connect(s: &Served, protocol: Protocol) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub(super) async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::Text(message.to_string().into()))
         .await
@@ -81,12 +85,12 @@ async fn send(socket: &mut Socket, message: Value) {
 
 /// What the server sent next: a JSON message, or how it closed the socket.
 #[derive(Debug)]
-enum Frame {
+pub(super) enum Frame {
     Json(Value),
     Closed(Option<(CloseCode, String)>),
 }
 
-async fn next_frame(socket: &mut Socket) -> Frame {
+pub(super) async fn next_frame(socket: &mut Socket) -> Frame {
     loop {
         let message = tokio::time::timeout(WAIT, socket.next())
             .await
@@ -107,7 +111,7 @@ async fn next_frame(socket: &mut Socket) -> Frame {
     }
 }
 
-async fn next_json(socket: &mut Socket) -> Value {
+pub(super) async fn next_json(socket: &mut Socket) -> Value {
     match next_frame(socket).await {
         Frame::Json(value) => value,
         Frame::Closed(close) => panic!("expected a message, the socket closed: {close:?}"),
@@ -126,7 +130,7 @@ async fn closed_with(socket: &mut Socket) -> (u16, String) {
 }
 
 /// `connection_init` with `payload`, answered by `connection_ack`.
-async fn init(socket: &mut Socket, payload: Value) {
+pub(super) async fn init(socket: &mut Socket, payload: Value) {
     send(
         socket,
         json!({ "type": "connection_init", "payload": payload }),
@@ -138,17 +142,41 @@ async fn init(socket: &mut Socket, payload: Value) {
 /// Subscribes to alert events of at least `min`, and waits until the server has taken the
 /// subscription on (it answers a ping only after reading the subscribe before it).
 async fn subscribe(socket: &mut Socket, protocol: Protocol, id: &str, min: &str) {
+    let early = subscribe_with(socket, protocol, id, json!({ "min": min })).await;
+    assert_eq!(
+        early,
+        Vec::<Value>::new(),
+        "nothing before the first change"
+    );
+}
+
+/// Subscribes to alert events with `variables` (`min`, `after`), and waits until the server
+/// has taken the subscription on. Returns the messages that came first (events replayed after
+/// the cursor `after` may).
+pub(super) async fn subscribe_with(
+    socket: &mut Socket,
+    protocol: Protocol,
+    id: &str,
+    variables: Value,
+) -> Vec<Value> {
     send(
         socket,
         json!({
             "id": id,
             "type": protocol.subscribe(),
-            "payload": { "query": EVENTS, "variables": { "min": min } },
+            "payload": { "query": EVENTS, "variables": variables },
         }),
     )
     .await;
     send(socket, json!({ "type": "ping" })).await;
-    assert_eq!(next_json(socket).await["type"], "pong");
+    let mut early = Vec::new();
+    loop {
+        let message = next_json(socket).await;
+        if message["type"] == "pong" {
+            return early;
+        }
+        early.push(message);
+    }
 }
 
 /// Subscribes on `protocol`, then marks an info and a warning alert read over HTTP: the
@@ -176,7 +204,7 @@ async fn events_reach_the_subscriber(
     )
     .await;
 
-    let mut socket = connect(&s, protocol).await;
+    let mut socket = connect(s.server.addr, protocol).await;
     init(&mut socket, payload(&s.token)).await;
     subscribe(&mut socket, protocol, "alerts-1", "WARNING").await;
 
@@ -244,7 +272,7 @@ async fn events_reach_the_subscriber(
 /// What a client whose `connection_init` is refused sees: the close code and reason (and on
 /// the legacy protocol the `connection_error` before them).
 async fn refused(s: &Served, protocol: Protocol, payload: Value) -> (Option<Value>, u16, String) {
-    let mut socket = connect(s, protocol).await;
+    let mut socket = connect(s.server.addr, protocol).await;
     send(
         &mut socket,
         json!({ "type": "connection_init", "payload": payload }),
@@ -275,7 +303,7 @@ both_backends! {
             json!({ "AUTHORIZATION": format!("bearer {}", s.token) }),
             json!({ "headers": { "Authorization": format!("Bearer {}", s.token) } }),
         ] {
-            let mut socket = connect(&s, TransportWs).await;
+            let mut socket = connect(s.server.addr, TransportWs).await;
             init(&mut socket, payload).await;
         }
     }
@@ -315,7 +343,7 @@ both_backends! {
 
     async fn a_subscribe_before_connection_init_is_unauthorized(t: TestDb) {
         let s = Served::start(&t).await;
-        let mut socket = connect(&s, TransportWs).await;
+        let mut socket = connect(s.server.addr, TransportWs).await;
         send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": EVENTS } })).await;
         assert_eq!(closed_with(&mut socket).await, (4401, "Unauthorized".to_owned()));
     }
@@ -325,7 +353,7 @@ both_backends! {
         config.ws_init_timeout = Duration::from_millis(300);
         let s = Served::with_config(&t, config).await;
         for protocol in [TransportWs, Legacy] {
-            let mut socket = connect(&s, protocol).await;
+            let mut socket = connect(s.server.addr, protocol).await;
             let started = std::time::Instant::now();
             assert_eq!(closed_with(&mut socket).await, (4408, "Connection initialisation timeout".to_owned()), "{protocol:?}");
             assert!(started.elapsed() >= Duration::from_millis(250));
@@ -337,7 +365,7 @@ both_backends! {
         for protocol in [TransportWs, Legacy] {
             let short = staff_token(&t, Duration::from_secs(2)).await;
             let expires_at = keys().verify(&short).unwrap().exp;
-            let mut socket = connect(&s, protocol).await;
+            let mut socket = connect(s.server.addr, protocol).await;
             init(&mut socket, json!({ "token": short })).await;
             subscribe(&mut socket, protocol, "1", "INFO").await;
             let (code, reason) = closed_with(&mut socket).await;

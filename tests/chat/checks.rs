@@ -65,7 +65,7 @@ both_backends! {
         }
     }
 
-    async fn a_vaccination_expiring_on_the_day_of_the_stay_warns_and_one_expired_the_day_before_is_critical(t: TestDb) {
+    async fn a_vaccination_is_judged_on_every_booked_day_of_the_week(t: TestDb) {
         let c = Chat::new(t).await;
         let set_bordetella = |date: NaiveDate| {
             format!(
@@ -73,18 +73,31 @@ both_backends! {
                  AND dog_id IN (SELECT id FROM dogs WHERE name = 'Biscuit')"
             )
         };
-        assert!(c.t.raw(&set_bordetella(today())).await.unwrap() > 0);
-        let found = findings(&c, Utc::now()).await;
-        let biscuit = biscuit_bordetella(&found);
+        // Lapsing on the window's last day: it covers every booked day (a stay on its expiry
+        // day included), so a warning.
+        let week_end = today() + Days::new(7);
+        assert!(c.t.raw(&set_bordetella(week_end)).await.unwrap() > 0);
+        let biscuit = biscuit_bordetella(&findings(&c, Utc::now()).await).clone();
         assert_eq!(biscuit.severity, AlertSeverity::Warning, "{biscuit:#?}");
         assert_eq!(biscuit.data["validOnBookedDay"], true);
+        assert_eq!(biscuit.data["bookedOn"], today().to_string());
 
+        // Lapsing today: today's visit is covered, her visit later in the week is not.
+        c.t.raw(&set_bordetella(today())).await.unwrap();
+        let biscuit = biscuit_bordetella(&findings(&c, Utc::now()).await).clone();
+        assert_eq!(biscuit.severity, AlertSeverity::Critical, "{biscuit:#?}");
+        assert_eq!(biscuit.data["validOnBookedDay"], false);
+        let at_risk: NaiveDate = biscuit.data["bookedOn"].as_str().unwrap().parse().unwrap();
+        assert!(at_risk > today() && at_risk <= week_end, "{biscuit:#?}");
+        assert!(biscuit.title.contains(&format!("will not be valid on {at_risk}")), "{}", biscuit.title);
+
+        // Lapsed yesterday: today's visit is at risk.
         let yesterday = today() - Days::new(1);
         c.t.raw(&set_bordetella(yesterday)).await.unwrap();
-        let found = findings(&c, Utc::now()).await;
-        let biscuit = biscuit_bordetella(&found);
+        let biscuit = biscuit_bordetella(&findings(&c, Utc::now()).await).clone();
         assert_eq!(biscuit.severity, AlertSeverity::Critical, "{biscuit:#?}");
         assert_eq!(biscuit.data["status"], "expired");
+        assert_eq!(biscuit.data["bookedOn"], today().to_string());
     }
 
     async fn bookings_are_counted_in_24_hour_windows_back_from_now(t: TestDb) {

@@ -19,7 +19,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 pub const TEST_KEY: &str = "test-key";
 pub const TEST_MODEL: &str = "claude-test";
@@ -161,7 +160,7 @@ struct Shared {
 struct FakeServer {
     base: String,
     shared: Arc<Mutex<Shared>>,
-    shutdown: Option<oneshot::Sender<()>>,
+    _server: super::fake_server::FakeServer,
 }
 
 impl FakeServer {
@@ -172,23 +171,11 @@ impl FakeServer {
             requests: Vec::new(),
         }));
         let app = Router::new().fallback(answer).with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind port 0");
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await
-                .expect("fake model server");
-        });
+        let server = super::fake_server::FakeServer::start(app, "fake model server").await;
         FakeServer {
-            base: format!("http://{addr}"),
+            base: server.base_url(),
             shared,
-            shutdown: Some(tx),
+            _server: server,
         }
     }
 
@@ -198,14 +185,6 @@ impl FakeServer {
 
     fn requests(&self) -> Vec<Recorded> {
         self.shared.lock().unwrap().requests.clone()
-    }
-}
-
-impl Drop for FakeServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 

@@ -17,6 +17,7 @@ use sqlx::Connection;
 use tokio::sync::oneshot;
 
 pub mod fake_model;
+pub mod fake_server;
 pub mod open_meteo;
 pub mod twilio;
 
@@ -204,6 +205,9 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub app_db: Db,
+    /// The server's own alert service: what it changes reaches the server's subscribers
+    /// before the call returns.
+    pub alerts: aim::aim::alerts::AlertService,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<Result<(), aim::StartError>>>,
 }
@@ -212,6 +216,7 @@ impl TestServer {
     pub async fn start(config: Config, mode: Mode) -> TestServer {
         let app: App = aim::build_app(&config, mode).await.expect("build app");
         let app_db = app.state.db.clone();
+        let alerts = app.state.alerts.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");
@@ -225,6 +230,7 @@ impl TestServer {
             addr,
             client,
             app_db,
+            alerts,
             shutdown: Some(tx),
             handle: Some(handle),
         }

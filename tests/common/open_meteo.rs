@@ -3,7 +3,6 @@
 //! status it sets), and records the query of every request.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,7 +13,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 pub const LATITUDE: f64 = 40.7128;
 pub const LONGITUDE: f64 = -74.006;
@@ -35,9 +33,8 @@ struct Shared {
 
 /// The running fake; stops when dropped.
 pub struct FakeOpenMeteo {
-    pub addr: SocketAddr,
     shared: Arc<Mutex<Shared>>,
-    shutdown: Option<oneshot::Sender<()>>,
+    server: super::fake_server::FakeServer,
 }
 
 impl FakeOpenMeteo {
@@ -49,28 +46,12 @@ impl FakeOpenMeteo {
         let app = Router::new()
             .route("/v1/forecast", get(forecast))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind port 0");
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await
-                .expect("fake Open-Meteo server");
-        });
-        FakeOpenMeteo {
-            addr,
-            shared,
-            shutdown: Some(tx),
-        }
+        let server = super::fake_server::FakeServer::start(app, "fake Open-Meteo server").await;
+        FakeOpenMeteo { shared, server }
     }
 
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.base_url()
     }
 
     /// Settings for this fake at [`LATITUDE`], [`LONGITUDE`].
@@ -92,14 +73,6 @@ impl FakeOpenMeteo {
     /// The query parameters of every request so far, oldest first.
     pub fn queries(&self) -> Vec<HashMap<String, String>> {
         self.shared.lock().unwrap().queries.clone()
-    }
-}
-
-impl Drop for FakeOpenMeteo {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 

@@ -2,7 +2,6 @@
 //! a script of replies, in order, and records every request it gets.
 
 use std::collections::VecDeque;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,7 +13,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 pub const ACCOUNT_SID: &str = "AC00000000000000000000000000000001";
 pub const AUTH_TOKEN: &str = "fake-twilio-auth-token";
@@ -102,9 +100,8 @@ struct Script {
 
 /// The running fake; stops when dropped.
 pub struct FakeTwilio {
-    pub addr: SocketAddr,
     script: Arc<Mutex<Script>>,
-    shutdown: Option<oneshot::Sender<()>>,
+    server: super::fake_server::FakeServer,
 }
 
 impl FakeTwilio {
@@ -116,28 +113,12 @@ impl FakeTwilio {
             requests: Vec::new(),
         }));
         let app = Router::new().fallback(answer).with_state(script.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind port 0");
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await
-                .expect("fake Twilio server");
-        });
-        FakeTwilio {
-            addr,
-            script,
-            shutdown: Some(tx),
-        }
+        let server = super::fake_server::FakeServer::start(app, "fake Twilio server").await;
+        FakeTwilio { script, server }
     }
 
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.base_url()
     }
 
     /// Settings for this fake with short retry delays.
@@ -161,14 +142,6 @@ impl FakeTwilio {
     /// Replies not given yet.
     pub fn replies_left(&self) -> usize {
         self.script.lock().unwrap().replies.len()
-    }
-}
-
-impl Drop for FakeTwilio {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 

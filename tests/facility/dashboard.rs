@@ -116,6 +116,40 @@ both_backends! {
         assert_eq!(err.field(), Some("days_ahead"));
     }
 
+    async fn compliance_names_the_first_booked_day_a_lapsing_vaccination_no_longer_covers(t: TestDb) {
+        let fx = Fx::new(t, 40).await;
+        let owner = fx.customer("Mark", "Huggins", "555 010 0001").await;
+        let dog = fx.dog(owner, "Biscuit").await;
+        fx.book(owner, &[dog], ServiceKind::Boarding, day(1), Some(day(4))).await.unwrap();
+        fx.book(owner, &[dog], ServiceKind::Daycare, day(9), None).await.unwrap();
+        // The rabies shot, valid when the stay was booked, now lapses after its second day.
+        fx.t.raw(&format!(
+            "UPDATE vaccinations SET expires_on = '{}' WHERE kind = 'rabies'",
+            day(2)
+        ))
+        .await
+        .unwrap();
+        let report = fx.facility.compliance(today(), 30).await.unwrap();
+        let rabies = report.flags.iter().find(|f| f.vaccine == VaccineKind::Rabies).unwrap();
+        assert_eq!(rabies.next_booking, Some(day(1)));
+        assert!(!rabies.invalid_on_next_booking, "it still covers the first day");
+        assert_eq!(rabies.first_invalid_booking, Some(day(3)), "the stay's third day is at risk");
+        // Lapsing on the stay's last day still covers it; the later daycare day is at risk.
+        fx.t.raw(&format!(
+            "UPDATE vaccinations SET expires_on = '{}' WHERE kind = 'rabies'",
+            day(4)
+        ))
+        .await
+        .unwrap();
+        let report = fx.facility.compliance(today(), 30).await.unwrap();
+        let rabies = report.flags.iter().find(|f| f.vaccine == VaccineKind::Rabies).unwrap();
+        assert_eq!(rabies.first_invalid_booking, Some(day(9)));
+        // Within a window that ends before the daycare day, nothing booked is at risk.
+        let short = fx.facility.compliance(today(), 5).await.unwrap();
+        let rabies = short.flags.iter().find(|f| f.vaccine == VaccineKind::Rabies).unwrap();
+        assert_eq!(rabies.first_invalid_booking, None);
+    }
+
     async fn today_summary_counts_open_alerts_and_shows_revenue_to_managers_only(t: TestDb) {
         let (facility, staff, manager) = demo_facility(&t).await;
         insert_alert(&t, "critical", "Over capacity soon", false).await;

@@ -7,12 +7,11 @@
 //! first), so a page never repeats or skips rows when rows are added meanwhile.
 
 use async_graphql::connection::{CursorType, PageInfo};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::api::error::ApiError;
+use crate::cursor::Position;
 
 /// Items on a page when `first` is not given.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
@@ -141,30 +140,16 @@ impl CursorType for Cursor {
     type Error = BadCursor;
 
     fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
-        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| BadCursor)?;
-        let text = String::from_utf8(bytes).map_err(|_| BadCursor)?;
-        let mut parts = text.splitn(3, ':');
-        let (Some(kind), Some(micros), Some(id)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(BadCursor);
-        };
-        let micros: i64 = micros.parse().map_err(|_| BadCursor)?;
+        let (kind, position) = Position::decode_tagged(s).ok_or(BadCursor)?;
         Ok(Cursor {
-            kind: kind.to_owned(),
-            at: DateTime::from_timestamp_micros(micros).ok_or(BadCursor)?,
-            id: Uuid::parse_str(id).map_err(|_| BadCursor)?,
+            kind,
+            at: position.at,
+            id: position.id,
         })
     }
 
-    /// `kind:microseconds:id`, base64url. Timestamps are stored to the microsecond, so the
-    /// position round-trips exactly.
     fn encode_cursor(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!(
-            "{}:{}:{}",
-            self.kind,
-            self.at.timestamp_micros(),
-            self.id
-        ))
+        Position::new(self.at, self.id).encode(&self.kind)
     }
 }
 
@@ -194,6 +179,9 @@ pub fn page<C: Connection, Row>(
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
 
     #[test]

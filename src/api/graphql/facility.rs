@@ -293,6 +293,9 @@ pub struct ComplianceFlag {
     pub next_booking: Option<Date>,
     /// Whether the vaccination is invalid on that booked day (the booking is at risk).
     pub invalid_on_next_booking: bool,
+    /// The first booked day in the window on which the vaccination is not valid (a later day
+    /// of a stay, or a later stay, when it lapses after the first), if any.
+    pub first_invalid_booking: Option<Date>,
 }
 
 impl From<compliance::ComplianceFlag> for ComplianceFlag {
@@ -306,6 +309,7 @@ impl From<compliance::ComplianceFlag> for ComplianceFlag {
             expires_on: f.expires_on.map(Date),
             next_booking: f.next_booking.map(Date),
             invalid_on_next_booking: f.invalid_on_next_booking,
+            first_invalid_booking: f.first_invalid_booking.map(Date),
         }
     }
 }

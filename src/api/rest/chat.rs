@@ -17,8 +17,8 @@ use crate::aim::actions::ActionView;
 use crate::aim::chat::ChatOutput;
 use crate::api::AppState;
 use crate::api::auth::Staff;
-use crate::api::cursor::Cursor;
 use crate::api::error::{ApiError, ApiJson, ErrorBody};
+use crate::cursor::Position;
 use crate::db::aim::{ConversationRow, MessageRow};
 use crate::db::{self};
 use crate::domain::*;
@@ -27,6 +27,8 @@ use crate::domain::*;
 const DEFAULT_LIMIT: i64 = 20;
 /// Most conversations per page.
 const MAX_LIMIT: i64 = 100;
+/// The kind of list in a conversations cursor.
+const CONVERSATIONS: &str = "conversation";
 /// Messages read per query when a conversation is shown whole.
 const MESSAGE_BATCH: i64 = 500;
 
@@ -287,7 +289,7 @@ async fn list_conversations(
         .cursor
         .as_deref()
         .map(|text| {
-            Cursor::decode(text).ok_or_else(|| ApiError::BadRequest {
+            Position::decode(text, CONVERSATIONS).ok_or_else(|| ApiError::BadRequest {
                 field: Some("cursor".to_owned()),
                 message: "cursor: not a cursor this server handed out".to_owned(),
             })
@@ -316,7 +318,7 @@ async fn list_conversations(
     let next = rows
         .last()
         .filter(|_| more)
-        .map(|last| Cursor::new(last.updated_at, last.id.0).encode());
+        .map(|last| Position::new(last.updated_at, last.id.0).encode(CONVERSATIONS));
     let list: Vec<ConversationJson> = rows.into_iter().map(Into::into).collect();
     let mut response = ApiJson(list).into_response();
     if let Some(cursor) = next {

@@ -3,7 +3,9 @@
 //! with their descriptions (`utoipa-axum`), so the document lists exactly what is served.
 
 use axum::Router;
-use axum::extract::State;
+use std::sync::Arc;
+
+use axum::Extension;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDoc, SecurityRequirement};
 use utoipa::{Modify, OpenApi};
@@ -63,8 +65,8 @@ pub fn router() -> (Router<AppState>, OpenApiDoc) {
 
 /// `GET /api/v2/openapi.json`: the document, for staff tools and API clients.
 pub async fn openapi_json(
-    State(state): State<AppState>,
     Staff(_): Staff,
-) -> ApiJson<std::sync::Arc<OpenApiDoc>> {
-    ApiJson(state.openapi.clone())
+    Extension(doc): Extension<Arc<OpenApiDoc>>,
+) -> ApiJson<Arc<OpenApiDoc>> {
+    ApiJson(doc)
 }
