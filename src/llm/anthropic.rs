@@ -5,6 +5,8 @@
 //! they are the same on every turn and make up most of each request, so cached they cost a
 //! tenth and answer sooner.
 
+mod stream;
+
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -14,8 +16,8 @@ use serde_json::Value;
 
 use super::retry::{self, Answer, Failure, RetryPolicy};
 use super::{
-    ContentBlock, LlmError, Message, Provider, Request, Response, StopReason, ToolChoice,
-    ToolDefinition, Usage,
+    ContentBlock, LlmError, Message, Provider, Request, Response, StopReason, StreamSink,
+    ToolChoice, ToolDefinition, Usage,
 };
 use crate::config::{Config, LLM_CONNECT_TIMEOUT, Secret};
 
@@ -70,22 +72,64 @@ impl AnthropicProvider {
         }
     }
 
-    async fn attempt(&self, body: &WireRequest<'_>) -> Result<Response, Failure> {
+    /// The request for `body`, with the API's headers.
+    fn post(&self, body: &WireRequest<'_>) -> Result<reqwest::RequestBuilder, LlmError> {
         let mut key = HeaderValue::from_str(self.settings.api_key.expose()).map_err(|_| {
-            Failure::Final(LlmError::Connection {
+            LlmError::Connection {
                 provider: PROVIDER,
                 message: "ANTHROPIC_API_KEY contains characters an HTTP header cannot carry".into(),
-            })
+            }
         })?;
         // Keeps the key out of any debug output of the request.
         key.set_sensitive(true);
-        let request = self
+        Ok(self
             .client
             .post(&self.url)
             .header("x-api-key", key)
             .header("anthropic-version", ANTHROPIC_VERSION)
             .header(CONTENT_TYPE, "application/json")
-            .body(serde_json::to_vec(body).expect("a request serialises to JSON"));
+            .body(serde_json::to_vec(body).expect("a request serialises to JSON")))
+    }
+
+    /// Starts a streamed answer: the response once its status says the stream follows. An
+    /// error status is read whole, like any error answer, so it is retried the same way.
+    async fn open(&self, body: &WireRequest<'_>) -> Result<reqwest::Response, Failure> {
+        let timeout = self.settings.timeout;
+        // The client's whole-request timeout would cut a long answer off; each event has
+        // its own wait instead (see `stream::read`), and the whole answer this bound.
+        let request = self
+            .post(body)
+            .map_err(Failure::Final)?
+            .timeout(STREAM_LIMIT);
+        let response = tokio::time::timeout(timeout, request.send())
+            .await
+            .map_err(|_| {
+                Failure::Transport(LlmError::Timeout {
+                    provider: PROVIDER,
+                    seconds: timeout.as_secs().max(1),
+                })
+            })?
+            .map_err(|e| Failure::transport(PROVIDER, &e, timeout))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = tokio::time::timeout(timeout, response.bytes())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
+        Err(api_failure(Answer {
+            status,
+            headers,
+            body,
+        }))
+    }
+
+    async fn attempt(&self, body: &WireRequest<'_>) -> Result<Response, Failure> {
+        let request = self.post(body).map_err(Failure::Final)?;
         let answer = retry::send(request, PROVIDER, self.settings.timeout).await?;
         if !answer.status.is_success() {
             return Err(api_failure(answer));
@@ -113,7 +157,33 @@ impl Provider for AnthropicProvider {
             retry::with_retries(&self.settings.retry, PROVIDER, || self.attempt(&body)).await
         })
     }
+
+    /// The streaming mode: retried like `complete` until the answer starts; once text has
+    /// reached `sink`, a failure is final (a retry would say it twice).
+    fn stream<'a>(
+        &'a self,
+        request: &'a Request,
+        sink: &'a StreamSink,
+    ) -> BoxFuture<'a, Result<Response, LlmError>> {
+        Box::pin(async move {
+            let body = WireRequest {
+                stream: true,
+                ..WireRequest::new(&self.settings.model, request)
+            };
+            let response =
+                retry::with_retries(&self.settings.retry, PROVIDER, || self.open(&body)).await?;
+            let request_id = response
+                .headers()
+                .get("request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            stream::read(response, request_id, sink, self.settings.timeout).await
+        })
+    }
 }
+
+/// The longest a streamed answer may take in all.
+const STREAM_LIMIT: Duration = Duration::from_secs(600);
 
 /// An error answer as `LlmError::Api`, from Anthropic's error body
 /// (`{"type":"error","error":{"type":"overloaded_error","message":"…"},"request_id":"req_…"}`)
@@ -177,6 +247,8 @@ struct WireRequest<'a> {
     tools: Vec<WireTool<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_choice: Option<WireToolChoice>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
 }
 
 #[derive(Serialize)]
@@ -251,6 +323,7 @@ impl<'a> WireRequest<'a> {
             messages: &request.messages,
             tools,
             tool_choice,
+            stream: false,
         }
     }
 }

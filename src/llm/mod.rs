@@ -309,6 +309,17 @@ impl LlmError {
     }
 }
 
+/// What a provider reports while the model is still writing its answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamEvent {
+    /// More text of the answer, in order: the deltas of a response concatenate to its text.
+    TextDelta(String),
+}
+
+/// Where a streaming call reports its [`StreamEvent`]s. A receiver that went away is no
+/// error: the call goes on to its response.
+pub type StreamSink = tokio::sync::mpsc::UnboundedSender<StreamEvent>;
+
 /// A language model that answers requests.
 pub trait Provider: Send + Sync {
     /// What `modelUsed` reports when the provider does not name the model in its response.
@@ -316,6 +327,25 @@ pub trait Provider: Send + Sync {
 
     /// Sends one request, with the provider's own retries, and returns the model's response.
     fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Response, LlmError>>;
+
+    /// Like [`Provider::complete`], reporting the answer's text to `sink` as the model writes
+    /// it; the response is the same one `complete` would return. Providers that cannot stream
+    /// report each text block whole once the response is in.
+    fn stream<'a>(
+        &'a self,
+        request: &'a Request,
+        sink: &'a StreamSink,
+    ) -> BoxFuture<'a, Result<Response, LlmError>> {
+        Box::pin(async move {
+            let response = self.complete(request).await?;
+            for block in &response.content {
+                if let ContentBlock::Text { text } = block {
+                    let _ = sink.send(StreamEvent::TextDelta(text.clone()));
+                }
+            }
+            Ok(response)
+        })
+    }
 }
 
 impl fmt::Debug for dyn Provider {

@@ -10,6 +10,7 @@ mod checks;
 mod offline;
 mod orchestrator;
 mod providers;
+mod streaming;
 
 use std::sync::Arc;
 

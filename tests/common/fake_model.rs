@@ -2,6 +2,10 @@
 //! formats (the Anthropic Messages API and OpenAI chat completions), answer from a script of
 //! replies in order, and record every request they get. The model is never called in tests.
 //!
+//! A request with `"stream": true` to the fake Anthropic API gets its scripted message as the
+//! API streams it: server-sent events, its text and tool inputs in several deltas, a `ping`
+//! among them; [`Reply::cut_after`] breaks such a stream off, [`Reply::sse`] scripts one by hand.
+//!
 //! When the script runs out the fake answers 500 "fake model: no scripted reply left" with
 //! `x-should-retry: false`, so an unexpected call fails the test at once instead of retrying.
 
@@ -57,12 +61,19 @@ struct Scripted {
     body: Body,
     headers: Vec<(String, String)>,
     delay: Option<Duration>,
+    /// When streamed: only this many events, then the connection ends.
+    cut_after: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
 enum Body {
-    Json { value: Value, fill: Fill },
+    Json {
+        value: Value,
+        fill: Fill,
+    },
     Raw(String),
+    /// Server-sent events, as they are.
+    Sse(String),
 }
 
 /// What the fake fills into a JSON reply when it serves it, unless the script set it.
@@ -82,6 +93,7 @@ impl Scripted {
             body: Body::Json { value, fill },
             headers: Vec::new(),
             delay: None,
+            cut_after: None,
         }
     }
 
@@ -91,6 +103,7 @@ impl Scripted {
             body: Body::Raw(body.to_owned()),
             headers: Vec::new(),
             delay: None,
+            cut_after: None,
         }
     }
 
@@ -102,7 +115,7 @@ impl Scripted {
     fn json_mut(&mut self) -> &mut Value {
         match &mut self.body {
             Body::Json { value, .. } => value,
-            Body::Raw(_) => panic!("usage can only be set on a JSON reply"),
+            Body::Raw(_) | Body::Sse(_) => panic!("usage can only be set on a JSON reply"),
         }
     }
 }
@@ -198,6 +211,7 @@ async fn answer(
     let body = serde_json::from_slice(&body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
     let model = body.get("model").cloned().unwrap_or(Value::Null);
+    let streamed = body.get("stream") == Some(&Value::Bool(true));
     let right_route = method == Method::POST;
     let (dialect, n, reply) = {
         let mut shared = shared.lock().unwrap();
@@ -255,9 +269,14 @@ async fn answer(
                     }
                 }
             }
-            ("application/json", value.to_string())
+            if streamed && reply.status == 200 && matches!(dialect, Dialect::Anthropic) {
+                ("text/event-stream", sse_of(&value, reply.cut_after))
+            } else {
+                ("application/json", value.to_string())
+            }
         }
         Body::Raw(text) => ("application/json", text),
+        Body::Sse(text) => ("text/event-stream", text),
     };
     let mut response = (
         StatusCode::from_u16(reply.status).expect("scripted status"),
@@ -277,6 +296,83 @@ async fn answer(
         );
     }
     response
+}
+
+/// `message` as the Messages API streams it: `message_start`, each block started, written in
+/// deltas of a few characters (a `ping` after the first) and stopped, then `message_delta` with
+/// the stop reason and output tokens, and `message_stop`. With `cut_after`, only that many
+/// events.
+fn sse_of(message: &Value, cut_after: Option<usize>) -> String {
+    let mut events: Vec<(&str, Value)> = Vec::new();
+    let mut start = message.clone();
+    start["content"] = json!([]);
+    start["stop_reason"] = Value::Null;
+    let usage = message.get("usage").cloned().unwrap_or(json!({}));
+    start["usage"] = json!({
+        "input_tokens": usage["input_tokens"],
+        "cache_creation_input_tokens": usage["cache_creation_input_tokens"],
+        "cache_read_input_tokens": usage["cache_read_input_tokens"],
+        "output_tokens": 1,
+    });
+    events.push((
+        "message_start",
+        json!({ "type": "message_start", "message": start }),
+    ));
+    let pieces = |text: &str| -> Vec<String> {
+        let chars: Vec<char> = text.chars().collect();
+        chars.chunks(7).map(|c| c.iter().collect()).collect()
+    };
+    let blocks = message["content"].as_array().cloned().unwrap_or_default();
+    for (index, block) in blocks.iter().enumerate() {
+        let (started, deltas): (Value, Vec<Value>) = match block["type"].as_str() {
+            Some("text") => (
+                json!({ "type": "text", "text": "" }),
+                pieces(block["text"].as_str().unwrap_or(""))
+                    .into_iter()
+                    .map(|text| json!({ "type": "text_delta", "text": text }))
+                    .collect(),
+            ),
+            Some("tool_use") => (
+                json!({ "type": "tool_use", "id": block["id"], "name": block["name"], "input": {} }),
+                pieces(&block["input"].to_string())
+                    .into_iter()
+                    .map(|json| json!({ "type": "input_json_delta", "partial_json": json }))
+                    .collect(),
+            ),
+            _ => (block.clone(), Vec::new()),
+        };
+        events.push((
+            "content_block_start",
+            json!({ "type": "content_block_start", "index": index, "content_block": started }),
+        ));
+        for (n, delta) in deltas.into_iter().enumerate() {
+            events.push((
+                "content_block_delta",
+                json!({ "type": "content_block_delta", "index": index, "delta": delta }),
+            ));
+            if n == 0 {
+                events.push(("ping", json!({ "type": "ping" })));
+            }
+        }
+        events.push((
+            "content_block_stop",
+            json!({ "type": "content_block_stop", "index": index }),
+        ));
+    }
+    events.push((
+        "message_delta",
+        json!({
+            "type": "message_delta",
+            "delta": { "stop_reason": message["stop_reason"], "stop_sequence": null },
+            "usage": { "output_tokens": usage["output_tokens"] },
+        }),
+    ));
+    events.push(("message_stop", json!({ "type": "message_stop" })));
+    events
+        .into_iter()
+        .take(cut_after.unwrap_or(usize::MAX))
+        .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
+        .collect()
 }
 
 /// A fake Anthropic Messages API.
@@ -360,6 +456,19 @@ impl Reply {
     /// `body` as it is, e.g. JSON cut short.
     pub fn raw(status: u16, body: &str) -> Reply {
         Reply(Scripted::raw(status, body))
+    }
+
+    /// 200 with `events` as the event stream, as they are.
+    pub fn sse(events: &str) -> Reply {
+        let mut scripted = Scripted::raw(200, "");
+        scripted.body = Body::Sse(events.to_owned());
+        Reply(scripted)
+    }
+
+    /// This reply, when streamed, broken off after its first `n` events.
+    pub fn cut_after(mut self, n: usize) -> Reply {
+        self.0.cut_after = Some(n);
+        self
     }
 
     /// This reply with header `name` (e.g. `retry-after`).
