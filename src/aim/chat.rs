@@ -9,6 +9,10 @@
 //! 4. The answer, its tool calls, the model and the token usage are stored in one transaction
 //!    with the actions proposed in the turn. If the model fails, nothing of the turn but the
 //!    staff message is written.
+//!
+//! [`Aim::chat_stream`] runs the same turn and reports it as it happens ([`ChatEvent`]): the
+//! model's text as it is written, each tool as it starts and finishes, the actions proposed,
+//! and the outcome. It stores exactly what [`Aim::chat`] stores.
 
 use std::time::Instant;
 
@@ -16,6 +20,7 @@ use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tokio::sync::mpsc;
 
 use super::actions::ActionView;
 use super::tools::{self, ProposedAction, ToolContext};
@@ -28,7 +33,8 @@ use crate::domain::{
     self, ActionStatus, Actor, ConversationId, ConversationStatus, MessageId, MessageRole,
 };
 use crate::llm::{
-    ChatRole, ContentBlock, Message, Request, Response, StopReason, ToolChoice, Usage, join_text,
+    ChatRole, ContentBlock, Message, Request, Response, StopReason, StreamEvent, ToolChoice, Usage,
+    join_text,
 };
 
 /// Largest tool output kept with the stored message, in characters of JSON.
@@ -55,6 +61,49 @@ pub struct ChatOutput {
     pub usage: Usage,
 }
 
+/// What a streamed turn reports, in this order: `Started`; for each model round its text in
+/// `TextDelta`s, then each tool it asked for bracketed by `ToolCallStarted` and
+/// `ToolCallFinished` (tools of one round run together, so their brackets may interleave); once
+/// the answer is stored, an `ActionPending` per proposed action and `Completed`. The text of a
+/// round that ends in tool calls is the model thinking aloud; the last round's text is the
+/// answer (`Completed` holds it as stored).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChatEvent {
+    Started {
+        conversation_id: ConversationId,
+    },
+    TextDelta {
+        text: String,
+    },
+    ToolCallStarted {
+        id: String,
+        name: String,
+        input: Value,
+    },
+    ToolCallFinished {
+        id: String,
+        name: String,
+        is_error: bool,
+        duration_ms: u64,
+    },
+    ActionPending {
+        action: ActionView,
+    },
+    Completed {
+        output: ChatOutput,
+    },
+}
+
+/// Where a streamed turn reports its events; a receiver that went away is no error.
+pub type ChatSink = mpsc::UnboundedSender<ChatEvent>;
+
+/// Reports `event` when the turn is streamed.
+fn report(sink: Option<&ChatSink>, event: impl FnOnce() -> ChatEvent) {
+    if let Some(sink) = sink {
+        let _ = sink.send(event());
+    }
+}
+
 /// A tool call as stored with the assistant message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -79,12 +128,35 @@ impl Aim {
         message: &str,
         conversation_id: Option<ConversationId>,
     ) -> AimResult<ChatOutput> {
+        self.turn(actor, message, conversation_id, None).await
+    }
+
+    /// [`Aim::chat`], reporting the turn to `sink` as it happens (see [`ChatEvent`]). A turn
+    /// that fails reports no `Completed`; the error is the answer.
+    pub async fn chat_stream(
+        &self,
+        actor: &Actor,
+        message: &str,
+        conversation_id: Option<ConversationId>,
+        sink: &ChatSink,
+    ) -> AimResult<ChatOutput> {
+        self.turn(actor, message, conversation_id, Some(sink)).await
+    }
+
+    async fn turn(
+        &self,
+        actor: &Actor,
+        message: &str,
+        conversation_id: Option<ConversationId>,
+        sink: Option<&ChatSink>,
+    ) -> AimResult<ChatOutput> {
         let message = self.check_message(message)?;
         self.take_turn(actor.staff_user_id)?;
         let conversation = self
             .record_question(actor, message, conversation_id)
             .await?;
         let conversation_id = conversation.id;
+        report(sink, || ChatEvent::Started { conversation_id });
 
         let now = domain::now();
         let facility = self.facility();
@@ -105,8 +177,19 @@ impl Aim {
         );
 
         let mut messages = history_messages(history, self.settings().history_chars);
-        let turn = self.run_tools_loop(actor, system, &mut messages).await?;
-        self.record_answer(actor, conversation, turn).await
+        let turn = self
+            .run_tools_loop(actor, system, &mut messages, sink)
+            .await?;
+        let output = self.record_answer(actor, conversation, turn).await?;
+        for action in &output.pending_actions {
+            report(sink, || ChatEvent::ActionPending {
+                action: action.clone(),
+            });
+        }
+        report(sink, || ChatEvent::Completed {
+            output: output.clone(),
+        });
+        Ok(output)
     }
 
     /// Archives one of `actor`'s conversations: it leaves the active list and takes no more
@@ -193,6 +276,7 @@ impl Aim {
         actor: &Actor,
         system: crate::llm::SystemPrompt,
         messages: &mut Vec<Message>,
+        sink: Option<&ChatSink>,
     ) -> AimResult<Turn> {
         let settings = self.settings();
         let mut turn = Turn::default();
@@ -209,7 +293,10 @@ impl Aim {
                 },
                 max_tokens: settings.max_tokens,
             };
-            let response = self.provider.complete(&request).await?;
+            let response = match sink {
+                None => self.provider.complete(&request).await?,
+                Some(sink) => self.stream_round(&request, sink).await?,
+            };
             turn.usage += response.usage;
             turn.model = Some(response.model.clone());
             let uses: Vec<(String, String, Value)> = response
@@ -224,13 +311,30 @@ impl Aim {
                 role: ChatRole::Assistant,
                 content: response.content,
             });
-            let results = self.run_tools(actor, round, uses, &mut turn).await;
+            let results = self.run_tools(actor, round, uses, &mut turn, sink).await;
             messages.push(Message {
                 role: ChatRole::User,
                 content: results,
             });
         }
         unreachable!("the last round always answers")
+    }
+
+    /// One model call in streaming mode, its text passed on to `sink` as it arrives.
+    async fn stream_round(&self, request: &Request, sink: &ChatSink) -> AimResult<Response> {
+        let (deltas, mut arriving) = mpsc::unbounded_channel();
+        let call = async move {
+            // The sender goes with the call, which ends the forwarding below.
+            let deltas = deltas;
+            self.provider.stream(request, &deltas).await
+        };
+        let forward = async {
+            while let Some(StreamEvent::TextDelta(text)) = arriving.recv().await {
+                let _ = sink.send(ChatEvent::TextDelta { text });
+            }
+        };
+        let (response, ()) = tokio::join!(call, forward);
+        Ok(response?)
     }
 
     /// Runs one round's tool calls concurrently; results come back in the order asked.
@@ -240,6 +344,7 @@ impl Aim {
         round: u32,
         uses: Vec<(String, String, Value)>,
         turn: &mut Turn,
+        sink: Option<&ChatSink>,
     ) -> Vec<ContentBlock> {
         let ctx = ToolContext {
             facility: self.facility(),
@@ -247,10 +352,22 @@ impl Aim {
             now: domain::now(),
             writes: self.settings().writes,
         };
-        let outcomes = join_all(uses.iter().map(|(_, name, input)| async move {
+        let outcomes = join_all(uses.iter().map(|(id, name, input)| async move {
+            report(sink, || ChatEvent::ToolCallStarted {
+                id: id.clone(),
+                name: name.clone(),
+                input: input.clone(),
+            });
             let started = Instant::now();
             let outcome = tools::execute(ctx, name, input).await;
-            (outcome, started.elapsed())
+            let elapsed = started.elapsed();
+            report(sink, || ChatEvent::ToolCallFinished {
+                id: id.clone(),
+                name: name.clone(),
+                is_error: outcome.is_error,
+                duration_ms: elapsed.as_millis() as u64,
+            });
+            (outcome, elapsed)
         }))
         .await;
         let mut results = Vec::with_capacity(uses.len());

@@ -157,3 +157,162 @@ async fn a_provider_that_cannot_stream_reports_its_text_whole() {
     );
     assert_eq!(deltas, ["Mark Huggins: (555) 014-2387."]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// A streamed chat turn
+
+mod turns {
+    use aim::aim::chat::{ChatEvent, ChatOutput};
+    use aim::aim::{AimError, AimResult};
+    use aim::db::aim::MessageRow;
+    use aim::domain::{ActionStatus, Actor, MessageRole};
+    use serde_json::{Value, json};
+    use tokio::sync::mpsc;
+
+    use crate::common::fake_model::Reply;
+    use crate::{Chat, both_backends, today};
+
+    /// A streamed turn: its result and every event it reported, in order.
+    async fn streamed(
+        c: &Chat,
+        actor: &Actor,
+        message: &str,
+    ) -> (AimResult<ChatOutput>, Vec<ChatEvent>) {
+        let (sink, mut events) = mpsc::unbounded_channel();
+        let result = c.aim.chat_stream(actor, message, None, &sink).await;
+        drop(sink);
+        let mut seen = Vec::new();
+        while let Some(event) = events.recv().await {
+            seen.push(event);
+        }
+        (result, seen)
+    }
+
+    fn lookup_script(c: &Chat) {
+        c.model.push(Reply::text_and_tool_use(
+            "Let me look him up.",
+            &[(
+                "toolu_1",
+                "search_customer",
+                json!({ "query": "Mark Huggins" }),
+            )],
+        ));
+        c.model.push(Reply::text(
+            "Mark Huggins is a customer with two dogs, Biscuit and Pepper.",
+        ));
+    }
+
+    /// A stored message as both kinds of turn must leave it: everything but ids, times and
+    /// how long each tool took.
+    fn comparable(row: &MessageRow) -> Value {
+        let mut calls = row
+            .tool_calls
+            .as_ref()
+            .map(|j| j.0.clone())
+            .unwrap_or(Value::Null);
+        if let Value::Array(list) = &mut calls {
+            for call in list {
+                call.as_object_mut().unwrap().remove("durationMs");
+            }
+        }
+        json!({
+            "role": format!("{:?}", row.role),
+            "content": row.content,
+            "toolCalls": calls,
+            "model": row.model_used,
+            "tokens": [row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens],
+        })
+    }
+
+    both_backends! {
+        async fn a_streamed_turn_reports_text_and_tools_in_order_and_stores_what_a_plain_turn_stores(t: TestDb) {
+            let c = Chat::new(t).await;
+            lookup_script(&c);
+            let (result, events) = streamed(&c, &c.staff, "Search for customer Mark Huggins").await;
+            let output = result.unwrap();
+
+            assert_eq!(events.first(), Some(&ChatEvent::Started { conversation_id: output.conversation_id }));
+            assert_eq!(events.last(), Some(&ChatEvent::Completed { output: output.clone() }));
+            let started = events
+                .iter()
+                .position(|e| matches!(e, ChatEvent::ToolCallStarted { id, name, input }
+                    if id == "toolu_1" && name == "search_customer" && input["query"] == "Mark Huggins"))
+                .expect("the tool's start is reported");
+            let finished = events
+                .iter()
+                .position(|e| matches!(e, ChatEvent::ToolCallFinished { id, is_error: false, .. } if id == "toolu_1"))
+                .expect("the tool's end is reported");
+            assert!(started < finished);
+            let text_of = |events: &[ChatEvent]| -> String {
+                events
+                    .iter()
+                    .filter_map(|e| match e {
+                        ChatEvent::TextDelta { text } => Some(text.as_str()),
+                        _ => None,
+                    })
+                    .collect()
+            };
+            assert_eq!(text_of(&events[..started]), "Let me look him up.");
+            assert_eq!(text_of(&events[finished..]), output.response_text, "the answer, as it was written");
+            let deltas = events.iter().filter(|e| matches!(e, ChatEvent::TextDelta { .. })).count();
+            assert!(deltas > 2, "the text came in pieces");
+
+            // The same script as a plain turn leaves the same rows.
+            lookup_script(&c);
+            let plain = c.aim.chat(&c.staff, "Search for customer Mark Huggins", None).await.unwrap();
+            let streamed_rows = c.messages(output.conversation_id).await;
+            let plain_rows = c.messages(plain.conversation_id).await;
+            assert_eq!(streamed_rows.len(), 2);
+            assert_eq!(streamed_rows[1].content, output.response_text);
+            assert_eq!(
+                streamed_rows.iter().map(comparable).collect::<Vec<_>>(),
+                plain_rows.iter().map(comparable).collect::<Vec<_>>()
+            );
+            assert_eq!(
+                (output.tools_used, output.model_used, output.usage),
+                (plain.tools_used, plain.model_used, plain.usage)
+            );
+        }
+
+        async fn a_proposed_write_is_reported_as_pending_before_the_turn_completes(t: TestDb) {
+            let c = Chat::new(t).await;
+            let (customer, pepper) = c.customer_and_dog("Mark Huggins", "Pepper").await;
+            c.model.push(Reply::tool_use(&[(
+                "toolu_book",
+                "create_booking",
+                json!({
+                    "customer_id": customer,
+                    "dog_ids": [pepper],
+                    "service": "daycare",
+                    "start_date": today() + chrono::Days::new(10),
+                }),
+            )]));
+            c.model.push(Reply::text("Please confirm the booking."));
+            let (result, events) = streamed(&c, &c.staff, "Book Pepper for daycare in ten days").await;
+            let output = result.unwrap();
+            let n = events.len();
+            match (&events[n - 2], &events[n - 1]) {
+                (ChatEvent::ActionPending { action }, ChatEvent::Completed { .. }) => {
+                    assert_eq!(action.status, ActionStatus::Pending);
+                    assert_eq!(action, &output.pending_actions[0]);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+
+        async fn a_stream_that_breaks_fails_the_turn_and_keeps_only_the_question(t: TestDb) {
+            let c = Chat::new(t).await;
+            c.model.push(Reply::text("Today is busy: 35 of 40 places are taken.").cut_after(4));
+            let (result, events) = streamed(&c, &c.staff, "How's today looking?").await;
+            assert!(matches!(result, Err(AimError::Model(_))), "{result:?}");
+            let conversation = match &events[0] {
+                ChatEvent::Started { conversation_id } => *conversation_id,
+                other => panic!("{other:?}"),
+            };
+            assert!(!events.iter().any(|e| matches!(e, ChatEvent::Completed { .. })));
+            let rows = c.messages(conversation).await;
+            assert_eq!(rows.len(), 1, "no half-written answer");
+            assert_eq!(rows[0].role, MessageRole::User);
+        }
+    }
+}
