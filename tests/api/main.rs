@@ -7,6 +7,7 @@ mod common;
 mod graphql;
 mod hardening;
 mod rest;
+mod stream;
 
 use std::time::Duration;
 

@@ -11,6 +11,7 @@ pub mod facility;
 pub mod loaders;
 pub mod scalars;
 pub mod staff;
+pub mod stream;
 pub mod ws;
 
 use std::any::Any;
@@ -46,7 +47,7 @@ pub struct Mutation(chat::ChatMutation, alerts::AlertMutation);
 /// What staff can watch live, over `/graphql/ws`.
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct Subscription(alerts::AlertSubscription);
+pub struct Subscription(alerts::AlertSubscription, stream::ChatStreamSubscription);
 
 pub type AimSchema = Schema<Query, Mutation, Subscription>;
 

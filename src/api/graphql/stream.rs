@@ -1,0 +1,177 @@
+//! `aimChatStream`: a chat turn over a subscription, reported as it happens — the model's text
+//! as it is written, each tool as it starts and finishes, the actions proposed, and the answer
+//! (or why the turn failed).
+
+use async_graphql::{Context, ID, Json, Result, SimpleObject, Subscription, Union};
+use futures::{Stream, StreamExt};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use super::chat::{AimAction, AimChatInput, AimChatOutput};
+use super::{actor, data, gql_error, parse_id};
+use crate::aim::Aim;
+use crate::aim::chat::ChatEvent;
+use crate::api::error::{ApiError, current_request_id};
+use crate::domain::ConversationId;
+
+/// The turn has started: the staff message is stored in this conversation.
+#[derive(SimpleObject)]
+pub struct AimChatStarted {
+    pub conversation_id: ID,
+}
+
+/// More of the model's text, in order. Text written before a round of tool calls is the model
+/// thinking aloud; the text after the last tools is the answer.
+#[derive(SimpleObject)]
+pub struct AimTextDelta {
+    pub text: String,
+}
+
+/// A tool the model asked for has started.
+#[derive(SimpleObject)]
+pub struct AimToolCallStarted {
+    /// The model's id of the call, shared with its `AimToolCallFinished`.
+    pub id: String,
+    pub name: String,
+    pub input: Json<Value>,
+}
+
+/// A tool has finished; its result went back to the model.
+#[derive(SimpleObject)]
+pub struct AimToolCallFinished {
+    pub id: String,
+    pub name: String,
+    /// The tool refused the input or failed; the model was told why.
+    pub is_error: bool,
+    pub duration_ms: u64,
+}
+
+/// AIM proposed a write (a booking, a text message) that waits for the staff user's
+/// confirmation.
+#[derive(SimpleObject)]
+pub struct AimActionPending {
+    pub action: AimAction,
+}
+
+/// The answer, stored; the last event of a turn that succeeded.
+#[derive(SimpleObject)]
+pub struct AimChatCompleted {
+    pub output: AimChatOutput,
+}
+
+/// Why the turn failed (`code` as in GraphQL errors' `extensions.code`); the last event of a
+/// turn that failed. The staff message stays on record; no half answer is stored.
+#[derive(SimpleObject)]
+pub struct AimChatFailed {
+    pub code: String,
+    pub message: String,
+}
+
+/// One event of a streamed chat turn.
+#[derive(Union)]
+pub enum AimChatEvent {
+    Started(AimChatStarted),
+    TextDelta(AimTextDelta),
+    ToolCallStarted(AimToolCallStarted),
+    ToolCallFinished(AimToolCallFinished),
+    ActionPending(AimActionPending),
+    Completed(AimChatCompleted),
+    Failed(AimChatFailed),
+}
+
+impl From<ChatEvent> for AimChatEvent {
+    fn from(event: ChatEvent) -> Self {
+        match event {
+            ChatEvent::Started { conversation_id } => AimChatEvent::Started(AimChatStarted {
+                conversation_id: ID(conversation_id.to_string()),
+            }),
+            ChatEvent::TextDelta { text } => AimChatEvent::TextDelta(AimTextDelta { text }),
+            ChatEvent::ToolCallStarted { id, name, input } => {
+                AimChatEvent::ToolCallStarted(AimToolCallStarted {
+                    id,
+                    name,
+                    input: Json(input),
+                })
+            }
+            ChatEvent::ToolCallFinished {
+                id,
+                name,
+                is_error,
+                duration_ms,
+            } => AimChatEvent::ToolCallFinished(AimToolCallFinished {
+                id,
+                name,
+                is_error,
+                duration_ms,
+            }),
+            ChatEvent::ActionPending { action } => AimChatEvent::ActionPending(AimActionPending {
+                action: action.into(),
+            }),
+            ChatEvent::Completed { output } => AimChatEvent::Completed(AimChatCompleted {
+                output: output.into(),
+            }),
+        }
+    }
+}
+
+/// Stops the turn when the subscription goes away before it finished.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+#[derive(Default)]
+pub struct ChatStreamSubscription;
+
+#[Subscription]
+impl ChatStreamSubscription {
+    /// Sends a message to AIM and reports the turn as it happens: `AimChatStarted`, the
+    /// model's text in `AimTextDelta`s, each tool between `AimToolCallStarted` and
+    /// `AimToolCallFinished`, an `AimActionPending` per proposed write, then `AimChatCompleted`
+    /// with the stored answer — or `AimChatFailed`. The turn stores what `aimChat` stores.
+    /// Closing the subscription before the end stops the turn: the message stays on record,
+    /// no answer is stored.
+    async fn aim_chat_stream(
+        &self,
+        ctx: &Context<'_>,
+        input: AimChatInput,
+    ) -> Result<impl Stream<Item = AimChatEvent> + use<>> {
+        let actor = actor(ctx)?;
+        let conversation_id = input
+            .conversation_id
+            .as_ref()
+            .map(|id| parse_id::<ConversationId>("conversationId", id))
+            .transpose()
+            .map_err(gql_error)?;
+        let aim = data::<Aim>(ctx)?.clone();
+        let request_id = current_request_id();
+        let (sink, events) = mpsc::unbounded_channel();
+        let (outcome, finished) = oneshot::channel();
+        let turn = tokio::spawn(async move {
+            let result = aim
+                .chat_stream(&actor, &input.message, conversation_id, &sink)
+                .await;
+            // The events end here; the outcome follows them.
+            drop(sink);
+            let _ = outcome.send(result.err());
+        });
+        let guard = AbortOnDrop(turn);
+        let failure = futures::stream::once(async move {
+            let _guard = guard;
+            let error = finished.await.ok().flatten()?;
+            let error = ApiError::from(error);
+            Some(AimChatEvent::Failed(AimChatFailed {
+                code: error.code().to_owned(),
+                message: error.public_message(&request_id),
+            }))
+        })
+        .filter_map(std::future::ready);
+        let events = futures::stream::unfold(events, |mut events| async move {
+            events.recv().await.map(|event| (event, events))
+        });
+        Ok(events.map(AimChatEvent::from).chain(failure))
+    }
+}
