@@ -2,7 +2,8 @@
 // `aim serve --demo` with the offline model:
 //   - the chat console: sign in, ask "How's today looking?", see the answer and its tools;
 //   - the live alert feed: another client marks an alert read, the badge and the list follow;
-//   - GraphiQL: sign in, run `{ me { email } }`, see the email;
+//   - GraphiQL: sign in, run `{ me { email } }`, see the email; the schema loads; a
+//     subscription receives alert events over the WebSocket;
 // and nothing is loaded from another host, nothing breaks the Content-Security-Policy.
 //
 // CHROMIUM overrides the browser binary (default: `chromium` on the PATH).
@@ -126,6 +127,35 @@ try {
       'the response to show the email',
       20_000,
     );
+  });
+
+  await step('GraphiQL: the schema loads (documentation explorer)', async () => {
+    await graphiql.getByRole('button', { name: /Show Documentation Explorer/i }).click();
+    const docs = graphiql.locator('.graphiql-doc-explorer');
+    await waitFor(async () => /Query/.test(await docs.innerText()), 'the root types in the docs');
+    assert.doesNotMatch(await docs.innerText(), /Error fetching schema/);
+  });
+
+  await step('GraphiQL: a subscription receives alert events over the WebSocket', async () => {
+    const editor = graphiql.locator('.graphiql-query-editor .monaco-editor').first();
+    await editor.click();
+    await graphiql.keyboard.press('ControlOrMeta+A');
+    await graphiql.keyboard.press('Delete');
+    await graphiql.keyboard.insertText('subscription { aimAlertEvents { kind alert { id title } } }');
+    await graphiql.locator('.graphiql-execute-button').click();
+    const other = createAimClient({ baseUrl: server.url, WebSocket });
+    await other.login(DEMO_EMAIL, DEMO_PASSWORD);
+    // The subscription may take a moment to start: resolve alerts until one event shows.
+    const open = await other.getAlerts({ resolved: false });
+    assert.ok(open.length > 0, 'an open alert');
+    await waitFor(async () => {
+      if ((await graphiql.locator('.graphiql-response').innerText()).includes('RESOLVED')) return true;
+      const next = open.shift();
+      if (next) await other.resolveAlert(next.id);
+      await new Promise((r) => setTimeout(r, 500));
+      return false;
+    }, 'a RESOLVED event in the response', 20_000);
+    await graphiql.locator('.graphiql-execute-button').click(); // stop
   });
 
   assert.deepEqual(problems, [], 'no CSP violations, errors or requests to other hosts');
