@@ -17,6 +17,17 @@ export default defineConfig({
     chunkSizeWarningLimit: 6000,
     modulePreload: { polyfill: false },
     rollupOptions: {
+      output: {
+        // Libraries in chunks of their own, so a change to the pages' code leaves their names
+        // (content hashes) and the committed files alone.
+        manualChunks(id) {
+          if (!id.includes('/node_modules/')) return undefined;
+          // Prettier stays lazy (GraphiQL loads it to prettify); graphql-ws is shared with the
+          // chat console, which needs nothing else of GraphiQL's.
+          if (/\/node_modules\/(prettier|graphql-ws)\//.test(id)) return undefined;
+          return 'graphiql';
+        },
+      },
       onwarn(warning, warn) {
         // GraphiQL's React-compiler hints ("use no memo") mean nothing to the bundler.
         if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return;

@@ -47,7 +47,7 @@ query Conversations {
         title
         updatedAt
         messages(first: 20) {
-          edges { node { role content toolCalls createdAt } }
+          edges { node { role content createdAt toolCalls { name isError durationMs } } }
         }
       }
     }
