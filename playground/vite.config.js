@@ -24,7 +24,8 @@ export default defineConfig({
           if (!id.includes('/node_modules/')) return undefined;
           // Prettier stays lazy (GraphiQL loads it to prettify); graphql-ws is shared with the
           // chat console, which needs nothing else of GraphiQL's.
-          if (/\/node_modules\/(prettier|graphql-ws)\//.test(id)) return undefined;
+          if (/\/node_modules\/prettier\//.test(id)) return undefined;
+          if (/\/node_modules\/graphql-ws\//.test(id)) return 'graphql-ws';
           return 'graphiql';
         },
       },

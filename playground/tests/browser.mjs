@@ -1,6 +1,7 @@
 // The playground in a real browser (Debian's chromium driven by playwright-core) against
 // `aim serve --demo` with the offline model:
 //   - the chat console: sign in, ask "How's today looking?", see the answer and its tools;
+//     confirm a booking AIM proposes;
 //   - the live alert feed: another client marks an alert read, the badge and the list follow;
 //   - GraphiQL: sign in, run `{ me { email } }`, see the email; the schema loads; a
 //     subscription resumed after a cursor receives the alert events since, over the WebSocket;
@@ -79,6 +80,19 @@ try {
     // The new conversation is listed and open.
     await chat.locator('#conversation-list button[aria-current="true"]').waitFor();
     assert.equal(await chat.locator('#chat-heading').innerText(), "How's today looking?");
+  });
+
+  await step('chat console: a proposed booking is confirmed in a new conversation', async () => {
+    await chat.getByRole('button', { name: 'New conversation' }).click();
+    assert.equal(await chat.locator('#chat-heading').innerText(), 'New conversation');
+    const message = chat.getByLabel('Message to AIM');
+    await message.fill('Book Pepper for daycare next Friday');
+    await message.press('Enter');
+    const confirm = chat.getByRole('button', { name: /^Confirm: Daycare for Pepper/ });
+    await confirm.waitFor({ timeout: 30_000 });
+    await confirm.click();
+    await chat.locator('#actions').waitFor({ state: 'hidden' });
+    await waitFor(async () => (await chat.locator('#conversation-list li').count()) === 2, 'two conversations listed');
   });
 
   await step('alert feed: a read by another client lowers the badge', async () => {
