@@ -12,12 +12,18 @@ export const DEMO_EMAIL = 'manager@happytail.example';
 export const DEMO_STAFF_EMAIL = 'staff@happytail.example';
 export const DEMO_PASSWORD = 'happytail-demo';
 
-/** @returns {Promise<{url: string, stop: () => Promise<void>, output: () => string}>} */
-export async function startServer() {
+/**
+ * Options: `dir`, the directory of an earlier server's database to serve again (kept on stop),
+ * and `bind` (default `127.0.0.1:0`, a free port).
+ *
+ * @returns {Promise<{url: string, dir: string, stop: () => Promise<void>, output: () => string}>}
+ */
+export async function startServer(options = {}) {
   const bin = process.env.AIM_BIN || join(repo, 'target', 'debug', 'aim');
   if (!existsSync(bin)) throw new Error(`${bin} not found: run \`cargo build\` first or set AIM_BIN`);
-  const dir = mkdtempSync(join(tmpdir(), 'aim-playground-'));
-  const child = spawn(bin, ['serve', '--demo', '--bind', '127.0.0.1:0'], {
+  const ownDir = !options.dir;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'aim-playground-'));
+  const child = spawn(bin, ['serve', '--demo', '--bind', options.bind ?? '127.0.0.1:0'], {
     env: {
       ...process.env,
       DATABASE_URL: `sqlite://${join(dir, 'aim.db')}`,
@@ -52,15 +58,17 @@ export async function startServer() {
   }, 'the server to be ready');
   return {
     url,
+    dir,
     output: () => log,
-    stop: async () => {
+    /** Stops the server; its database is removed unless `keep` (or it was not its own). */
+    stop: async (keep = false) => {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (ownDir && !keep) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -203,6 +203,36 @@ describe('alerts', () => {
     }
   });
 
+  test('subscribeAlerts reconnects after the server restarts and misses nothing', async () => {
+    // A server of its own, restarted on the same port and database.
+    const first = await startServer();
+    const bind = new URL(first.url).host;
+    let second = null;
+    const c = client({ baseUrl: first.url });
+    await c.login(DEMO_EMAIL, DEMO_PASSWORD);
+    const feed = collect(c);
+    try {
+      await feed.live();
+      const [a, b] = await c.getAlerts(true);
+      assert.ok(a && b, 'two unread alerts');
+      await c.markAlertRead(a.id);
+      await waitFor(() => feed.events.length === 1, 'the event before the restart');
+
+      await first.stop(true);
+      await waitFor(() => feed.statuses.includes('reconnecting'), 'the client to notice');
+      second = await startServer({ dir: first.dir, bind });
+      await c.markAlertRead(b.id); // possibly before the client is back: replayed then
+      await waitFor(() => feed.events.length >= 2, 'the event after the restart', 30_000);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(feed.events.map((e) => [e.kind, e.alert.id]), [['read', a.id], ['read', b.id]]);
+      assert.equal(feed.statuses.at(-1), 'live');
+    } finally {
+      feed.stop();
+      await second?.stop();
+      await first.stop(); // removes the database
+    }
+  });
+
   test('a subscription without a valid token is refused, not retried', async () => {
     const errors = [];
     const statuses = [];
