@@ -21,6 +21,8 @@ const executablePath = process.env.CHROMIUM || execFileSync('which', ['chromium'
 
 const server = await startServer();
 const origin = new URL(server.url).origin;
+// `serve --demo` announces the pages.
+assert.match(server.output(), new RegExp(`Playground: +${server.url}/playground`));
 const problems = [];
 let browser;
 /** The cursor of the event of the read done by another client, for GraphiQL to resume after. */
