@@ -69,6 +69,8 @@ function Playground() {
   return (
     <GraphiQL
       fetcher={fetcher}
+      // Signed out: no schema to load (the server would refuse); signing in loads it.
+      schema={token ? undefined : null}
       defaultQuery={EXAMPLES}
       defaultEditorToolsVisibility={false}
       shouldPersistHeaders={false}

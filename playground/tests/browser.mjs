@@ -11,6 +11,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { WebSocket } from 'ws';
 
@@ -25,10 +26,12 @@ const origin = new URL(server.url).origin;
 assert.match(server.output(), new RegExp(`Playground: +${server.url}/playground`));
 const problems = [];
 let browser;
+const pages = [];
 /** The cursor of the event of the read done by another client, for GraphiQL to resume after. */
 let readCursor;
 
 function watch(page, name) {
+  pages.push([name, page]);
   page.on('pageerror', (err) => problems.push(`${name}: uncaught ${err.message}`));
   page.on('console', (msg) => {
     if (msg.type() === 'error' && /Content.Security.Policy|Refused to/i.test(msg.text())) {
@@ -134,46 +137,41 @@ try {
   const graphiql = await graphiqlContext.newPage();
   watch(graphiql, 'graphiql');
 
-  await step('GraphiQL: sign in and run { me { email } }', async () => {
+  await step('GraphiQL: sign in; the schema loads (documentation explorer)', async () => {
     await graphiql.goto(`${server.url}/playground`);
     await graphiql.getByLabel('Email').fill(DEMO_EMAIL);
     await graphiql.getByLabel('Password').fill(DEMO_PASSWORD);
     await graphiql.getByRole('button', { name: 'Sign in' }).click();
     await graphiql.getByRole('status').filter({ hasText: `Signed in as ${DEMO_EMAIL}` }).waitFor();
-    const editor = graphiql.locator('.graphiql-query-editor .monaco-editor').first();
-    await editor.waitFor({ timeout: 30_000 });
-    await editor.click();
-    await graphiql.keyboard.press('ControlOrMeta+A');
-    await graphiql.keyboard.press('Delete');
-    await graphiql.keyboard.insertText('{ me { email } }');
-    await graphiql.locator('.graphiql-execute-button').click();
-    await waitFor(
-      async () => (await graphiql.locator('.graphiql-response').innerText()).includes(DEMO_EMAIL),
-      'the response to show the email',
-      20_000,
-    );
-  });
-
-  await step('GraphiQL: the schema loads (documentation explorer)', async () => {
     await graphiql.getByRole('button', { name: /Show Documentation Explorer/i }).click();
     const docs = graphiql.locator('.graphiql-doc-explorer');
-    await waitFor(async () => /Query/.test(await docs.innerText()), 'the root types in the docs');
+    await waitFor(async () => /Query/.test(await docs.innerText()), 'the root types in the docs', 30_000);
     assert.doesNotMatch(await docs.innerText(), /Error fetching schema/);
   });
 
-  await step('GraphiQL: a subscription over the WebSocket replays the events after a cursor', async () => {
+  /** Replaces the query editor's text and runs it until the response shows `expected`. */
+  async function run(operation, expected) {
     const editor = graphiql.locator('.graphiql-query-editor .monaco-editor').first();
     await editor.click();
     await graphiql.keyboard.press('ControlOrMeta+A');
     await graphiql.keyboard.press('Delete');
-    // After the read above came the console's Resolve: replayed first, whenever this connects.
-    await graphiql.keyboard.insertText(`subscription { aimAlertEvents(after: "${readCursor}") { kind alert { id title } } }`);
-    await graphiql.locator('.graphiql-execute-button').click();
+    await graphiql.keyboard.insertText(operation);
     await waitFor(
-      async () => (await graphiql.locator('.graphiql-response').innerText()).includes('RESOLVED'),
-      'the RESOLVED event in the response',
-      20_000,
+      async () => (await graphiql.locator('.graphiql-query-editor .view-lines').innerText()).replace(/\s+/g, ' ').trim() === operation,
+      'the editor to hold the operation',
     );
+    const response = graphiql.locator('.graphiql-response');
+    await graphiql.locator('.graphiql-execute-button').click();
+    await waitFor(async () => (await response.innerText()).includes(expected), `the response to show ${expected}`, 20_000);
+  }
+
+  await step('GraphiQL: run { me { email } }', async () => {
+    await run('{ me { email } }', DEMO_EMAIL);
+  });
+
+  await step('GraphiQL: a subscription over the WebSocket replays the events after a cursor', async () => {
+    // After the read above came the console's Resolve: replayed first, whenever this connects.
+    await run(`subscription { aimAlertEvents(after: "${readCursor}") { kind alert { id title } } }`, 'RESOLVED');
     await graphiql.locator('.graphiql-execute-button').click(); // stop
   });
 
@@ -182,6 +180,12 @@ try {
 } catch (err) {
   console.error(err);
   if (problems.length) console.error('problems seen:\n' + problems.join('\n'));
+  // What the pages showed, for the CI log's reader.
+  const shots = process.env.BROWSER_TEST_SHOTS || 'target/browser-test';
+  for (const [name, page] of pages) {
+    const path = resolve(import.meta.dirname, '..', '..', shots, `${name.replace(/\W+/g, '-')}.png`);
+    await page.screenshot({ path }).then(() => console.error(`screenshot: ${path}`), () => {});
+  }
   console.error('server output:\n' + server.output().slice(-4000));
   process.exitCode = 1;
 } finally {
