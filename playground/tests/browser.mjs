@@ -116,6 +116,7 @@ try {
     const statuses = [];
     const stop = other.subscribeAlerts((e) => events.push(e), { onStatus: (s) => statuses.push(s) });
     await waitFor(() => statuses.includes('live'), 'the other client to listen');
+    await new Promise((r) => setTimeout(r, 250)); // the subscription follows the acknowledgement
     await other.markAlertRead(alert.id);
     await waitFor(() => events.length > 0, 'the other client to see its read');
     stop();

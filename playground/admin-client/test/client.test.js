@@ -29,7 +29,13 @@ function collect(c, options = {}) {
     ...options,
     onStatus: (s) => statuses.push(s),
   });
-  return { events, statuses, stop, live: () => waitFor(() => statuses.includes('live'), 'the subscription to be live') };
+  // `live` is the server's acknowledgement; the subscription itself follows it on the socket,
+  // so give the server a moment to start it before the test changes anything.
+  const live = async () => {
+    await waitFor(() => statuses.includes('live'), 'the subscription to be live');
+    await new Promise((r) => setTimeout(r, 250));
+  };
+  return { events, statuses, stop, live };
 }
 
 describe('session', () => {
