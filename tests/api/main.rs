@@ -6,6 +6,7 @@ mod common;
 
 mod graphql;
 mod hardening;
+mod playground;
 mod rest;
 mod stream;
 

@@ -1,0 +1,262 @@
+// The admin client against a real `aim serve --demo` (offline model, fresh SQLite database).
+// Run from playground/: `npm run test:client` (needs target/debug/aim, or AIM_BIN).
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WebSocket } from 'ws';
+
+import { AimApiError, createAimClient, nextCursor } from '../src/index.js';
+import { DEMO_EMAIL, DEMO_PASSWORD, DEMO_STAFF_EMAIL, startServer, waitFor } from '../../tests/server.mjs';
+
+let server;
+/** A client signed in as the demo manager. */
+let manager;
+
+before(async () => {
+  server = await startServer();
+  manager = createAimClient({ baseUrl: server.url, WebSocket });
+  await manager.login(DEMO_EMAIL, DEMO_PASSWORD);
+});
+after(async () => server?.stop());
+
+const client = (options = {}) => createAimClient({ baseUrl: server.url, WebSocket, ...options });
+
+/** Collects subscription events until stopped. */
+function collect(c, options = {}) {
+  const events = [];
+  const statuses = [];
+  const stop = c.subscribeAlerts((event) => events.push(event), {
+    ...options,
+    onStatus: (s) => statuses.push(s),
+  });
+  // `live` is the server's acknowledgement; the subscription itself follows it on the socket,
+  // so give the server a moment to start it before the test changes anything.
+  const live = async () => {
+    await waitFor(() => statuses.includes('live'), 'the subscription to be live');
+    await new Promise((r) => setTimeout(r, 250));
+  };
+  return { events, statuses, stop, live };
+}
+
+describe('session', () => {
+  test('login answers a token, its expiry and the staff user, and later calls carry it', async () => {
+    const c = client();
+    const answer = await c.login(DEMO_STAFF_EMAIL, DEMO_PASSWORD);
+    assert.equal(typeof answer.token, 'string');
+    assert.ok(Date.parse(answer.expiresAt) > Date.now());
+    assert.equal(answer.staffUser.email, DEMO_STAFF_EMAIL);
+    assert.equal(c.token, answer.token);
+    assert.equal((await c.me()).email, DEMO_STAFF_EMAIL);
+  });
+
+  test('a wrong password is an AimApiError 401', async () => {
+    await assert.rejects(client().login(DEMO_EMAIL, 'not-the-password'), (err) => {
+      assert.ok(err instanceof AimApiError);
+      assert.equal(err.status, 401);
+      assert.ok(err.code);
+      assert.ok(err.requestId, 'the request id of the error');
+      return true;
+    });
+  });
+
+  test('without a token calls fail with 401 and onUnauthorized hears of it', async () => {
+    let heard = null;
+    const c = client({ onUnauthorized: (err) => (heard = err) });
+    await assert.rejects(c.getAlerts(), { name: 'AimApiError', status: 401 });
+    assert.equal(heard?.status, 401);
+  });
+
+  test('getToken supplies the token of each call', async () => {
+    const c = client({ getToken: () => manager.token });
+    assert.equal((await c.me()).email, DEMO_EMAIL);
+  });
+});
+
+describe('chat and conversations (the seed\'s adminAimApi)', () => {
+  test('chat answers with the facility context and the tools used; history persists', async () => {
+    const first = await manager.chat("How's today looking?");
+    assert.ok(first.responseText.length > 20);
+    assert.equal(first.modelUsed, 'aim-offline');
+    assert.ok(first.toolsUsed.includes('get_today_summary'), first.toolsUsed.join());
+    assert.match(first.conversationId, /^[0-9a-f-]{36}$/);
+
+    const second = await manager.chat('Search for customer Mark Huggins', first.conversationId);
+    assert.equal(second.conversationId, first.conversationId);
+    assert.ok(second.toolsUsed.includes('search_customer'), second.toolsUsed.join());
+    assert.match(second.responseText, /Mark Huggins/);
+
+    const detail = await manager.getConversation(first.conversationId);
+    assert.equal(detail.id, first.conversationId);
+    assert.equal(detail.title, "How's today looking?");
+    assert.deepEqual(detail.messages.map((m) => m.role), ['user', 'assistant', 'user', 'assistant']);
+    const tools = detail.messages[1].toolCalls;
+    assert.ok(Array.isArray(tools) && tools.some((t) => t.name === 'get_today_summary'));
+    assert.equal(typeof tools[0].isError, 'boolean');
+  });
+
+  test('getConversations lists the caller\'s conversations, newest first, paged by cursor', async () => {
+    const c = client();
+    await c.login(DEMO_STAFF_EMAIL, DEMO_PASSWORD);
+    const a = await c.chat("How's today looking?");
+    const b = await c.chat('Search for customer Mark Huggins');
+    const all = await c.getConversations();
+    assert.deepEqual(all.map((x) => x.id), [b.conversationId, a.conversationId]);
+
+    const page1 = await c.getConversationsPage({ limit: 1 });
+    assert.deepEqual(page1.conversations.map((x) => x.id), [b.conversationId]);
+    assert.ok(page1.nextCursor);
+    const page2 = await c.getConversationsPage({ limit: 1, cursor: page1.nextCursor });
+    assert.deepEqual(page2.conversations.map((x) => x.id), [a.conversationId]);
+    assert.equal(page2.nextCursor, null);
+
+    // Someone else's conversation is not found.
+    await assert.rejects(manager.getConversation(a.conversationId), { status: 404, code: 'not_found' });
+  });
+
+  test('archiveConversation archives it and takes it off the active list', async () => {
+    const { conversationId } = await manager.chat('How many dogs are here today?');
+    const archived = await manager.archiveConversation(conversationId);
+    assert.equal(archived.status, 'archived');
+    assert.ok(!(await manager.getConversations()).some((x) => x.id === conversationId));
+    assert.ok((await manager.getConversations({ status: 'archived' })).some((x) => x.id === conversationId));
+  });
+
+  test('a proposed booking is confirmed once; another is cancelled', async () => {
+    const c = client();
+    await c.login(DEMO_STAFF_EMAIL, DEMO_PASSWORD);
+    const answer = await c.chat('Book Pepper for daycare next Friday');
+    const [action] = answer.pendingActions ?? [];
+    assert.ok(action, 'a pending action');
+    assert.equal(action.status, 'pending');
+    assert.equal((await c.getAction(action.id)).id, action.id);
+    // Only the conversation's owner decides.
+    await assert.rejects(manager.confirmAction(action.id), { status: 404 });
+    const confirmed = await c.confirmAction(action.id);
+    assert.equal(confirmed.status, 'executed', JSON.stringify(confirmed));
+    assert.equal((await c.confirmAction(action.id)).status, 'executed');
+    await assert.rejects(c.cancelAction(action.id), { status: 409 });
+
+    const other = await c.chat('Book Pepper for daycare next Friday');
+    const second = other.pendingActions?.[0];
+    if (second) {
+      assert.equal((await c.cancelAction(second.id)).status, 'cancelled');
+    }
+  });
+});
+
+describe('alerts', () => {
+  test('getAlerts lists alerts newest first; true: the unread ones', async () => {
+    const all = await manager.getAlerts();
+    assert.ok(all.length > 0, 'the demo facility raises alerts at start-up');
+    const created = all.map((a) => a.createdAt);
+    assert.deepEqual(created, [...created].sort().reverse());
+    for (const a of all) {
+      assert.match(a.type, /^(staffing_gap|capacity_warning|compliance|weather|booking_spike)$/);
+      assert.match(a.severity, /^(info|warning|critical)$/);
+    }
+    const unread = await manager.getAlerts(true);
+    assert.ok(unread.every((a) => a.readAt === null));
+    const page = await manager.getAlertsPage({ limit: 1 });
+    assert.equal(page.alerts.length, 1);
+    assert.equal(page.nextCursor !== null, all.length > 1);
+  });
+
+  test('markAlertRead, resolveAlert and the unread count; the subscription sees both, in the REST shape', async () => {
+    const feed = collect(manager);
+    await feed.live();
+    try {
+      const [alert] = await manager.getAlerts(true);
+      assert.ok(alert, 'an unread alert');
+      const before = await manager.getUnreadAlertCount();
+      const read = await manager.markAlertRead(alert.id);
+      assert.ok(read.readAt);
+      assert.equal(await manager.getUnreadAlertCount(), before - 1);
+      const again = await manager.markAlertRead(alert.id);
+      assert.equal(again.readAt, read.readAt, 'read once');
+      const resolved = await manager.resolveAlert(alert.id);
+      assert.ok(resolved.resolvedAt);
+
+      await waitFor(() => feed.events.length >= 2, 'two events');
+      const [e1, e2] = feed.events;
+      assert.deepEqual([e1.kind, e2.kind], ['read', 'resolved']);
+      assert.equal(e1.alert.id, alert.id);
+      assert.equal(e1.alert.type, alert.type, 'lower-case type, as REST');
+      assert.equal(e1.alert.severity, alert.severity);
+      assert.ok(e1.cursor && e2.cursor && e1.cursor !== e2.cursor);
+    } finally {
+      feed.stop();
+    }
+  });
+
+  test('subscribeAlerts resumes after a cursor: what happened meanwhile comes first, nothing twice', async () => {
+    const first = collect(manager);
+    await first.live();
+    const [a, b] = await manager.getAlerts(true);
+    assert.ok(a && b, 'two unread alerts');
+    await manager.markAlertRead(a.id);
+    await waitFor(() => first.events.length === 1, 'the first event');
+    first.stop();
+    assert.deepEqual(first.statuses.slice(-1), ['closed']);
+
+    await manager.markAlertRead(b.id); // while no one listens
+    const second = collect(manager, { after: first.events[0].cursor });
+    try {
+      await waitFor(() => second.events.length >= 1, 'the missed event');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(second.events.map((e) => [e.kind, e.alert.id]), [['read', b.id]]);
+    } finally {
+      second.stop();
+    }
+  });
+
+  test('subscribeAlerts reconnects after the server restarts and misses nothing', async () => {
+    // A server of its own, restarted on the same port and database.
+    const first = await startServer();
+    const bind = new URL(first.url).host;
+    let second = null;
+    const c = client({ baseUrl: first.url });
+    await c.login(DEMO_EMAIL, DEMO_PASSWORD);
+    const feed = collect(c);
+    try {
+      await feed.live();
+      const [a, b] = await c.getAlerts(true);
+      assert.ok(a && b, 'two unread alerts');
+      await c.markAlertRead(a.id);
+      await waitFor(() => feed.events.length === 1, 'the event before the restart');
+
+      await first.stop(true);
+      await waitFor(() => feed.statuses.includes('reconnecting'), 'the client to notice');
+      second = await startServer({ dir: first.dir, bind });
+      await c.markAlertRead(b.id); // possibly before the client is back: replayed then
+      await waitFor(() => feed.events.length >= 2, 'the event after the restart', 30_000);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(feed.events.map((e) => [e.kind, e.alert.id]), [['read', a.id], ['read', b.id]]);
+      assert.equal(feed.statuses.at(-1), 'live');
+    } finally {
+      feed.stop();
+      await second?.stop();
+      await first.stop(); // removes the database
+    }
+  });
+
+  test('a subscription without a valid token is refused, not retried', async () => {
+    const errors = [];
+    const statuses = [];
+    const stop = client({ token: 'not-a-token' }).subscribeAlerts(() => {}, {
+      onError: (err) => errors.push(err),
+      onStatus: (s) => statuses.push(s),
+    });
+    try {
+      await waitFor(() => statuses.includes('unauthorized'), 'the refusal');
+      assert.equal(errors[0].code, 4403);
+    } finally {
+      stop();
+    }
+  });
+});
+
+test('nextCursor reads the cursor of a Link rel="next" header', () => {
+  assert.equal(nextCursor('</api/v2/admin/aim/alerts?limit=1&cursor=abc_-1>; rel="next"'), 'abc_-1');
+  assert.equal(nextCursor(null), null);
+  assert.equal(nextCursor('</x?cursor=a>; rel="prev"'), null);
+});

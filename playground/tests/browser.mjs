@@ -1,0 +1,195 @@
+// The playground in a real browser (Debian's chromium driven by playwright-core) against
+// `aim serve --demo` with the offline model:
+//   - the chat console: sign in, ask "How's today looking?", see the answer and its tools;
+//     confirm a booking AIM proposes;
+//   - the live alert feed: another client marks an alert read, the badge and the list follow;
+//   - GraphiQL: sign in, run `{ me { email } }`, see the email; the schema loads; a
+//     subscription resumed after a cursor receives the alert events since, over the WebSocket;
+// and nothing is loaded from another host, nothing breaks the Content-Security-Policy.
+//
+// CHROMIUM overrides the browser binary (default: `chromium` on the PATH).
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import { WebSocket } from 'ws';
+
+import { createAimClient } from '@happytail/aim-admin-client';
+import { DEMO_EMAIL, DEMO_PASSWORD, startServer, waitFor } from './server.mjs';
+
+const executablePath = process.env.CHROMIUM || execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
+
+const server = await startServer();
+const origin = new URL(server.url).origin;
+// `serve --demo` announces the pages.
+assert.match(server.output(), new RegExp(`Playground: +${server.url}/playground`));
+const problems = [];
+let browser;
+const pages = [];
+/** The cursor of the event of the read done by another client, for GraphiQL to resume after. */
+let readCursor;
+
+function watch(page, name) {
+  pages.push([name, page]);
+  page.on('pageerror', (err) => problems.push(`${name}: uncaught ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content.Security.Policy|Refused to/i.test(msg.text())) {
+      problems.push(`${name}: ${msg.text()}`);
+    }
+  });
+  page.on('request', (request) => {
+    const url = request.url();
+    if (/^(https?|wss?):/.test(url) && new URL(url).host !== new URL(origin).host) {
+      problems.push(`${name}: requested another host: ${url}`);
+    }
+  });
+}
+
+async function step(name, body) {
+  const started = Date.now();
+  await body();
+  console.log(`ok - ${name} (${Date.now() - started} ms)`);
+}
+
+try {
+  browser = await chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+
+  // --- The chat console -----------------------------------------------------------------
+  const consoleContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const chat = await consoleContext.newPage();
+  watch(chat, 'chat console');
+
+  await step('chat console: sign in', async () => {
+    await chat.goto(`${server.url}/playground/chat`);
+    await chat.getByLabel('Email').fill(DEMO_EMAIL);
+    await chat.getByLabel('Password').fill(DEMO_PASSWORD);
+    await chat.getByRole('button', { name: 'Sign in' }).click();
+    await chat.getByRole('status').filter({ hasText: `Signed in as ${DEMO_EMAIL}` }).waitFor();
+    await chat.locator('#feed-status[data-status="live"]').waitFor();
+  });
+
+  await step('chat console: "How\'s today looking?" is answered', async () => {
+    const message = chat.getByLabel('Message to AIM');
+    await message.fill("How's today looking?");
+    await message.press('Enter');
+    const answer = chat.locator('#messages .message.assistant:not(.thinking)').first();
+    await answer.waitFor({ timeout: 30_000 });
+    const text = await answer.locator('.content').innerText();
+    assert.ok(text.trim().length > 20, `an answer, got ${JSON.stringify(text)}`);
+    const tools = await answer.locator('.tools summary').innerText();
+    assert.match(tools, /get_today_summary/);
+    // The new conversation is listed and open.
+    await chat.locator('#conversation-list button[aria-current="true"]').waitFor();
+    assert.equal(await chat.locator('#chat-heading').innerText(), "How's today looking?");
+  });
+
+  await step('chat console: a proposed booking is confirmed in a new conversation', async () => {
+    await chat.getByRole('button', { name: 'New conversation' }).click();
+    assert.equal(await chat.locator('#chat-heading').innerText(), 'New conversation');
+    const message = chat.getByLabel('Message to AIM');
+    await message.fill('Book Pepper for daycare next Friday');
+    await message.press('Enter');
+    const confirm = chat.getByRole('button', { name: /^Confirm: Daycare for Pepper/ });
+    await confirm.waitFor({ timeout: 30_000 });
+    await confirm.click();
+    await chat.locator('#actions').waitFor({ state: 'hidden' });
+    await waitFor(async () => (await chat.locator('#conversation-list li').count()) === 2, 'two conversations listed');
+  });
+
+  await step('alert feed: a read by another client lowers the badge', async () => {
+    const badge = chat.locator('#unread-count');
+    const before = Number(await waitFor(async () => {
+      const n = Number(await badge.innerText());
+      return n > 0 ? String(n) : null;
+    }, 'unread alerts in the badge'));
+    const other = createAimClient({ baseUrl: server.url, WebSocket });
+    await other.login(DEMO_EMAIL, DEMO_PASSWORD);
+    const [alert] = await other.getAlerts(true);
+    assert.ok(alert, 'the demo facility has an unread alert');
+    const item = chat.locator(`#alert-list li[data-alert-id="${alert.id}"]`);
+    await item.locator('.unread-mark').waitFor();
+    const events = [];
+    const statuses = [];
+    const stop = other.subscribeAlerts((e) => events.push(e), { onStatus: (s) => statuses.push(s) });
+    await waitFor(() => statuses.includes('live'), 'the other client to listen');
+    await new Promise((r) => setTimeout(r, 250)); // the subscription follows the acknowledgement
+    await other.markAlertRead(alert.id);
+    await waitFor(() => events.length > 0, 'the other client to see its read');
+    stop();
+    readCursor = events[0].cursor;
+    await waitFor(async () => Number(await badge.innerText()) === before - 1, `the badge to drop from ${before}`);
+    await item.locator('.unread-mark').waitFor({ state: 'detached' });
+    assert.equal(await item.getByRole('button', { name: /^Mark read/ }).isDisabled(), true);
+  });
+
+  await step('alert feed: Resolve removes the alert', async () => {
+    const item = chat.locator('#alert-list li[data-alert-id]').first();
+    const id = await item.getAttribute('data-alert-id');
+    await item.getByRole('button', { name: /^Resolve/ }).click();
+    await chat.locator(`#alert-list li[data-alert-id="${id}"]`).waitFor({ state: 'detached' });
+  });
+
+  // --- GraphiQL ---------------------------------------------------------------------------
+  const graphiqlContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const graphiql = await graphiqlContext.newPage();
+  watch(graphiql, 'graphiql');
+
+  await step('GraphiQL: sign in; the schema loads (documentation explorer)', async () => {
+    await graphiql.goto(`${server.url}/playground`);
+    await graphiql.getByLabel('Email').fill(DEMO_EMAIL);
+    await graphiql.getByLabel('Password').fill(DEMO_PASSWORD);
+    await graphiql.getByRole('button', { name: 'Sign in' }).click();
+    await graphiql.getByRole('status').filter({ hasText: `Signed in as ${DEMO_EMAIL}` }).waitFor();
+    await graphiql.getByRole('button', { name: /Show Documentation Explorer/i }).click();
+    const docs = graphiql.locator('.graphiql-doc-explorer');
+    await waitFor(async () => /Query/.test(await docs.innerText()), 'the root types in the docs', 30_000);
+    assert.doesNotMatch(await docs.innerText(), /Error fetching schema/);
+  });
+
+  /** Replaces the query editor's text and runs it until the response shows `expected`. */
+  async function run(operation, expected) {
+    const editor = graphiql.locator('.graphiql-query-editor .monaco-editor').first();
+    await editor.click();
+    await graphiql.keyboard.press('ControlOrMeta+A');
+    await graphiql.keyboard.press('Delete');
+    await graphiql.keyboard.insertText(operation);
+    await waitFor(
+      async () => (await graphiql.locator('.graphiql-query-editor .view-lines').innerText()).replace(/\s+/g, ' ').trim() === operation,
+      'the editor to hold the operation',
+    );
+    const response = graphiql.locator('.graphiql-response');
+    await graphiql.locator('.graphiql-execute-button').click();
+    await waitFor(async () => (await response.innerText()).includes(expected), `the response to show ${expected}`, 20_000);
+  }
+
+  await step('GraphiQL: run { me { email } }', async () => {
+    await run('{ me { email } }', DEMO_EMAIL);
+  });
+
+  await step('GraphiQL: a subscription over the WebSocket replays the events after a cursor', async () => {
+    // After the read above came the console's Resolve: replayed first, whenever this connects.
+    await run(`subscription { aimAlertEvents(after: "${readCursor}") { kind alert { id title } } }`, 'RESOLVED');
+    await graphiql.locator('.graphiql-execute-button').click(); // stop
+  });
+
+  assert.deepEqual(problems, [], 'no CSP violations, errors or requests to other hosts');
+  console.log('browser test passed');
+} catch (err) {
+  console.error(err);
+  if (problems.length) console.error('problems seen:\n' + problems.join('\n'));
+  // What the pages showed, for the CI log's reader.
+  const shots = process.env.BROWSER_TEST_SHOTS || 'target/browser-test';
+  for (const [name, page] of pages) {
+    const path = resolve(import.meta.dirname, '..', '..', shots, `${name.replace(/\W+/g, '-')}.png`);
+    await page.screenshot({ path }).then(() => console.error(`screenshot: ${path}`), () => {});
+  }
+  console.error('server output:\n' + server.output().slice(-4000));
+  process.exitCode = 1;
+} finally {
+  await browser?.close();
+  await server.stop();
+}
