@@ -15,6 +15,14 @@ use crate::common::fake_model::Reply;
 
 /// A turn in which the model books Pepper (Mark Huggins' dog) for daycare in ten days.
 async fn propose_booking(c: &Chat, aim: &aim::aim::Aim) -> ChatOutput {
+    script_booking(c).await;
+    aim.chat(&c.staff, "Book Pepper for daycare in ten days", None)
+        .await
+        .unwrap()
+}
+
+/// The model's side of that turn: it books Pepper, then asks for confirmation.
+pub(crate) async fn script_booking(c: &Chat) {
     let (customer, pepper) = c.customer_and_dog("Mark Huggins", "Pepper").await;
     c.model.push(Reply::tool_use(&[(
         "toolu_book",
@@ -28,9 +36,6 @@ async fn propose_booking(c: &Chat, aim: &aim::aim::Aim) -> ChatOutput {
     )]));
     c.model
         .push(Reply::text("I've prepared the booking; please confirm it."));
-    aim.chat(&c.staff, "Book Pepper for daycare in ten days", None)
-        .await
-        .unwrap()
 }
 
 async fn bookings_of_pepper(c: &Chat) -> usize {

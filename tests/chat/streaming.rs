@@ -170,7 +170,7 @@ mod turns {
     use tokio::sync::mpsc;
 
     use crate::common::fake_model::Reply;
-    use crate::{Chat, both_backends, today};
+    use crate::{Chat, both_backends};
 
     /// A streamed turn: its result and every event it reported, in order.
     async fn streamed(
@@ -276,18 +276,7 @@ mod turns {
 
         async fn a_proposed_write_is_reported_as_pending_before_the_turn_completes(t: TestDb) {
             let c = Chat::new(t).await;
-            let (customer, pepper) = c.customer_and_dog("Mark Huggins", "Pepper").await;
-            c.model.push(Reply::tool_use(&[(
-                "toolu_book",
-                "create_booking",
-                json!({
-                    "customer_id": customer,
-                    "dog_ids": [pepper],
-                    "service": "daycare",
-                    "start_date": today() + chrono::Days::new(10),
-                }),
-            )]));
-            c.model.push(Reply::text("Please confirm the booking."));
+            crate::actions::script_booking(&c).await;
             let (result, events) = streamed(&c, &c.staff, "Book Pepper for daycare in ten days").await;
             let output = result.unwrap();
             let n = events.len();
