@@ -1,4 +1,4 @@
-import{L as B}from"./graphql-SEUE9Dog.js";const m="/api/v2";class I extends Error{constructor(n,o,a){const r=o&&typeof o=="object"&&o.error||{};super(r.message||a||`HTTP ${n}`),this.name="AimApiError",this.status=n,this.code=r.code||(n===0?"network":"http_"+n),this.requestId=r.requestId,this.field=r.field}}const M=`subscription AlertEvents($minSeverity: AimAlertSeverity, $after: String) {
+import{createClient as B}from"./graphql-ws-xUvryYq7.js";const m="/api/v2";class I extends Error{constructor(n,o,a){const r=o&&typeof o=="object"&&o.error||{};super(r.message||a||`HTTP ${n}`),this.name="AimApiError",this.status=n,this.code=r.code||(n===0?"network":"http_"+n),this.requestId=r.requestId,this.field=r.field}}const M=`subscription AlertEvents($minSeverity: AimAlertSeverity, $after: String) {
   aimAlertEvents(minSeverity: $minSeverity, after: $after) {
     cursor
     kind
