@@ -356,7 +356,7 @@ enum WireBlock {
     Other,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct WireUsage {
     #[serde(default)]
     input_tokens: Option<u64>,
@@ -366,6 +366,32 @@ struct WireUsage {
     cache_creation_input_tokens: Option<u64>,
     #[serde(default)]
     cache_read_input_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    /// Takes the counts `later` reports, keeping those it leaves out (a stream's
+    /// `message_delta` carries the final output count and, in newer API versions, the input
+    /// counts again).
+    fn update(&mut self, later: WireUsage) {
+        self.input_tokens = later.input_tokens.or(self.input_tokens);
+        self.output_tokens = later.output_tokens.or(self.output_tokens);
+        self.cache_creation_input_tokens = later
+            .cache_creation_input_tokens
+            .or(self.cache_creation_input_tokens);
+        self.cache_read_input_tokens = later
+            .cache_read_input_tokens
+            .or(self.cache_read_input_tokens);
+    }
+
+    /// The counts, zero where the API gave none.
+    fn usage(&self) -> Usage {
+        Usage {
+            input_tokens: self.input_tokens.unwrap_or(0),
+            output_tokens: self.output_tokens.unwrap_or(0),
+            cache_creation_input_tokens: self.cache_creation_input_tokens.unwrap_or(0),
+            cache_read_input_tokens: self.cache_read_input_tokens.unwrap_or(0),
+        }
+    }
 }
 
 impl WireResponse {
@@ -386,12 +412,7 @@ impl WireResponse {
             model: self.model,
             content,
             stop_reason: StopReason::from_anthropic(self.stop_reason.as_deref().unwrap_or("")),
-            usage: Usage {
-                input_tokens: self.usage.input_tokens.unwrap_or(0),
-                output_tokens: self.usage.output_tokens.unwrap_or(0),
-                cache_creation_input_tokens: self.usage.cache_creation_input_tokens.unwrap_or(0),
-                cache_read_input_tokens: self.usage.cache_read_input_tokens.unwrap_or(0),
-            },
+            usage: self.usage.usage(),
         }
     }
 }

@@ -385,6 +385,17 @@ pub struct AimChatInput {
     pub conversation_id: Option<ID>,
 }
 
+impl AimChatInput {
+    /// The conversation to continue, or an `invalid_input` error naming `conversationId`.
+    pub(crate) fn conversation(&self) -> Result<Option<ConversationId>> {
+        self.conversation_id
+            .as_ref()
+            .map(|id| parse_id::<ConversationId>("conversationId", id))
+            .transpose()
+            .map_err(gql_error)
+    }
+}
+
 /// AIM's answer to a message.
 #[derive(SimpleObject)]
 pub struct AimChatOutput {
@@ -483,12 +494,7 @@ impl ChatMutation {
     /// messages) come back in `pendingActions` and happen only once confirmed.
     async fn aim_chat(&self, ctx: &Context<'_>, input: AimChatInput) -> Result<AimChatOutput> {
         let actor = actor(ctx)?;
-        let conversation_id = input
-            .conversation_id
-            .as_ref()
-            .map(|id| parse_id::<ConversationId>("conversationId", id))
-            .transpose()
-            .map_err(gql_error)?;
+        let conversation_id = input.conversation()?;
         let out = data::<Aim>(ctx)?
             .chat(&actor, &input.message, conversation_id)
             .await

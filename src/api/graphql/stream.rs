@@ -8,11 +8,10 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use super::chat::{AimAction, AimChatInput, AimChatOutput};
-use super::{actor, data, gql_error, parse_id};
+use super::{actor, data};
 use crate::aim::Aim;
 use crate::aim::chat::ChatEvent;
 use crate::api::error::{ApiError, current_request_id};
-use crate::domain::ConversationId;
 
 /// The turn has started: the staff message is stored in this conversation.
 #[derive(SimpleObject)]
@@ -140,12 +139,7 @@ impl ChatStreamSubscription {
         input: AimChatInput,
     ) -> Result<impl Stream<Item = AimChatEvent> + use<>> {
         let actor = actor(ctx)?;
-        let conversation_id = input
-            .conversation_id
-            .as_ref()
-            .map(|id| parse_id::<ConversationId>("conversationId", id))
-            .transpose()
-            .map_err(gql_error)?;
+        let conversation_id = input.conversation()?;
         let aim = data::<Aim>(ctx)?.clone();
         let request_id = current_request_id();
         let (sink, events) = mpsc::unbounded_channel();

@@ -11,8 +11,8 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{PROVIDER, error_kind_of};
-use crate::llm::{ContentBlock, LlmError, Response, StopReason, StreamEvent, StreamSink, Usage};
+use super::{PROVIDER, WireUsage, error_kind_of};
+use crate::llm::{ContentBlock, LlmError, Response, StopReason, StreamEvent, StreamSink};
 
 /// Reads the event stream of a successful answer to its end. `idle` bounds the wait for each
 /// event (the model may write for minutes, but never falls silent that long: the API sends
@@ -77,29 +77,6 @@ pub(super) struct Assembler {
     blocks: Vec<Partial>,
     stop_reason: Option<String>,
     usage: WireUsage,
-}
-
-#[derive(Default, Debug, Deserialize)]
-struct WireUsage {
-    input_tokens: Option<u64>,
-    output_tokens: Option<u64>,
-    cache_creation_input_tokens: Option<u64>,
-    cache_read_input_tokens: Option<u64>,
-}
-
-impl WireUsage {
-    /// Counts `later` reports, keeping what it leaves out (`message_delta` carries the final
-    /// output count and, in newer API versions, the input counts again).
-    fn update(&mut self, later: WireUsage) {
-        self.input_tokens = later.input_tokens.or(self.input_tokens);
-        self.output_tokens = later.output_tokens.or(self.output_tokens);
-        self.cache_creation_input_tokens = later
-            .cache_creation_input_tokens
-            .or(self.cache_creation_input_tokens);
-        self.cache_read_input_tokens = later
-            .cache_read_input_tokens
-            .or(self.cache_read_input_tokens);
-    }
 }
 
 #[derive(Deserialize)]
@@ -336,12 +313,7 @@ impl Assembler {
             model,
             content,
             stop_reason: StopReason::from_anthropic(self.stop_reason.as_deref().unwrap_or("")),
-            usage: Usage {
-                input_tokens: self.usage.input_tokens.unwrap_or(0),
-                output_tokens: self.usage.output_tokens.unwrap_or(0),
-                cache_creation_input_tokens: self.usage.cache_creation_input_tokens.unwrap_or(0),
-                cache_read_input_tokens: self.usage.cache_read_input_tokens.unwrap_or(0),
-            },
+            usage: self.usage.usage(),
         })
     }
 }
@@ -362,6 +334,8 @@ const KNOWN: &[&str] = &[
 mod tests {
     use serde_json::json;
     use tokio::sync::mpsc;
+
+    use crate::llm::Usage;
 
     use super::*;
 
