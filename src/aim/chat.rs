@@ -13,17 +13,25 @@
 //! [`Aim::chat_stream`] runs the same turn and reports it as it happens ([`ChatEvent`]): the
 //! model's text as it is written, each tool as it starts and finishes, the actions proposed,
 //! and the outcome. It stores exactly what [`Aim::chat`] stores.
+//!
+//! A running turn can be stopped ([`Aim::cancel_chat`], or by dropping its stream): the model
+//! call in flight is dropped and no tool starts any more; tools already running finish. What
+//! was said by then and the tools that finished are stored as the assistant message, marked
+//! cancelled, in the same one transaction as a finished answer.
 
 use std::time::Instant;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use futures::future::join_all;
+use futures::stream::{self, BoxStream, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use super::actions::ActionView;
 use super::tools::{self, ProposedAction, ToolContext};
+use super::turns::RunningTurn;
 use super::{Aim, AimError, AimResult, prompt};
 use crate::db::{
     self, AsConn,
@@ -59,6 +67,8 @@ pub struct ChatOutput {
     pub pending_actions: Vec<ActionView>,
     pub message_id: MessageId,
     pub usage: Usage,
+    /// The staff user stopped the turn: `response_text` is what was said by then.
+    pub cancelled: bool,
 }
 
 /// What a streamed turn reports, in this order: `Started`; for each model round its text in
@@ -97,6 +107,10 @@ pub enum ChatEvent {
 /// Where a streamed turn reports its events; a receiver that went away is no error.
 pub type ChatSink = mpsc::UnboundedSender<ChatEvent>;
 
+/// A streamed turn's events in order, then its error if it failed. Dropping it stops the turn
+/// as [`Aim::cancel_chat`] does.
+pub type ChatStream = BoxStream<'static, AimResult<ChatEvent>>;
+
 /// Reports `event` when the turn is streamed.
 fn report(sink: Option<&ChatSink>, event: impl FnOnce() -> ChatEvent) {
     if let Some(sink) = sink {
@@ -128,33 +142,86 @@ impl Aim {
         message: &str,
         conversation_id: Option<ConversationId>,
     ) -> AimResult<ChatOutput> {
-        self.turn(actor, message, conversation_id, None).await
+        let started = self.begin_turn(actor, message, conversation_id).await?;
+        self.answer(actor, started, None).await
     }
 
-    /// [`Aim::chat`], reporting the turn to `sink` as it happens (see [`ChatEvent`]). A turn
-    /// that fails reports no `Completed`; the error is the answer.
+    /// [`Aim::chat`] reported as it happens (see [`ChatEvent`]). What is wrong before the turn
+    /// starts (the message, the conversation, too many turns) is the error here; after that
+    /// the stream ends with the turn's error if it fails. The turn runs on its own task, so
+    /// a stream dropped midway stops it and what was said by then is still stored.
     pub async fn chat_stream(
         &self,
         actor: &Actor,
         message: &str,
         conversation_id: Option<ConversationId>,
-        sink: &ChatSink,
-    ) -> AimResult<ChatOutput> {
-        self.turn(actor, message, conversation_id, Some(sink)).await
+    ) -> AimResult<ChatStream> {
+        let started = self.begin_turn(actor, message, conversation_id).await?;
+        let stop = started.running.token().clone().drop_guard();
+        let (sink, events) = mpsc::unbounded_channel();
+        let (outcome, finished) = oneshot::channel();
+        let aim = self.clone();
+        let actor = *actor;
+        tokio::spawn(async move {
+            let result = aim.answer(&actor, started, Some(&sink)).await;
+            // The events end here; the error, if any, follows them.
+            drop(sink);
+            let _ = outcome.send(result.err());
+        });
+        let events = stream::unfold(events, |mut events| async move {
+            events.recv().await.map(|event| (Ok(event), events))
+        });
+        let failure = stream::once(async move {
+            let _stop = stop;
+            finished.await.ok().flatten().map(Err)
+        })
+        .filter_map(std::future::ready);
+        Ok(events.chain(failure).boxed())
     }
 
-    async fn turn(
+    /// Stops the turn running in `actor`'s conversation `id`; whether one was running. The
+    /// turn ends as [`Aim::chat`] would, with the answer marked cancelled.
+    pub async fn cancel_chat(&self, actor: &Actor, id: ConversationId) -> AimResult<bool> {
+        let mut conn = self.facility().db().conn().await?;
+        owned_conversation(&mut conn, actor, id, false).await?;
+        drop(conn);
+        let stopped = self.running.cancel(id);
+        if stopped {
+            tracing::info!(conversation_id = %id, staff_user_id = %actor.staff_user_id, "chat turn stop asked");
+        }
+        Ok(stopped)
+    }
+
+    /// Checks the message, takes a turn from the actor's allowance and stores the question.
+    async fn begin_turn(
         &self,
         actor: &Actor,
         message: &str,
         conversation_id: Option<ConversationId>,
-        sink: Option<&ChatSink>,
-    ) -> AimResult<ChatOutput> {
+    ) -> AimResult<StartedTurn> {
         let message = self.check_message(message)?;
         self.take_turn(actor.staff_user_id)?;
         let conversation = self
             .record_question(actor, message, conversation_id)
             .await?;
+        let running = self.running.start(conversation.id);
+        Ok(StartedTurn {
+            conversation,
+            running,
+        })
+    }
+
+    /// The rest of a turn whose question is stored: the model, the tools, the stored answer.
+    async fn answer(
+        &self,
+        actor: &Actor,
+        started: StartedTurn,
+        sink: Option<&ChatSink>,
+    ) -> AimResult<ChatOutput> {
+        let StartedTurn {
+            conversation,
+            running,
+        } = started;
         let conversation_id = conversation.id;
         report(sink, || ChatEvent::Started { conversation_id });
 
@@ -178,9 +245,10 @@ impl Aim {
 
         let mut messages = history_messages(history, self.settings().history_chars);
         let turn = self
-            .run_tools_loop(actor, system, &mut messages, sink)
+            .run_tools_loop(actor, system, &mut messages, sink, running.token())
             .await?;
         let output = self.record_answer(actor, conversation, turn).await?;
+        drop(running);
         for action in &output.pending_actions {
             report(sink, || ChatEvent::ActionPending {
                 action: action.clone(),
@@ -262,6 +330,7 @@ impl Aim {
                 model_used: None,
                 tokens: None,
                 created_at: now,
+                cancelled: false,
             },
         )
         .await?;
@@ -270,13 +339,15 @@ impl Aim {
         Ok(conversation)
     }
 
-    /// Calls the model until it answers without tools, running the tools it asks for.
+    /// Calls the model until it answers without tools, running the tools it asks for; stops
+    /// early when `cancel` fires.
     async fn run_tools_loop(
         &self,
         actor: &Actor,
         system: crate::llm::SystemPrompt,
         messages: &mut Vec<Message>,
         sink: Option<&ChatSink>,
+        cancel: &CancellationToken,
     ) -> AimResult<Turn> {
         let settings = self.settings();
         let mut turn = Turn::default();
@@ -293,9 +364,10 @@ impl Aim {
                 },
                 max_tokens: settings.max_tokens,
             };
-            let response = match sink {
-                None => self.provider.complete(&request).await?,
-                Some(sink) => self.stream_round(&request, sink).await?,
+            turn.said.push(String::new());
+            let said = turn.said.last_mut().expect("this round's text");
+            let Some(response) = self.call_model(&request, sink, said, cancel).await? else {
+                return Ok(turn.stopped());
             };
             turn.usage += response.usage;
             turn.model = Some(response.model.clone());
@@ -311,7 +383,12 @@ impl Aim {
                 role: ChatRole::Assistant,
                 content: response.content,
             });
-            let results = self.run_tools(actor, round, uses, &mut turn, sink).await;
+            let results = self
+                .run_tools(actor, round, uses, &mut turn, sink, cancel)
+                .await;
+            if cancel.is_cancelled() {
+                return Ok(turn.stopped());
+            }
             messages.push(Message {
                 role: ChatRole::User,
                 content: results,
@@ -320,24 +397,49 @@ impl Aim {
         unreachable!("the last round always answers")
     }
 
-    /// One model call in streaming mode, its text passed on to `sink` as it arrives.
-    async fn stream_round(&self, request: &Request, sink: &ChatSink) -> AimResult<Response> {
-        let (deltas, mut arriving) = mpsc::unbounded_channel();
-        let call = async move {
-            // The sender goes with the call, which ends the forwarding below.
-            let deltas = deltas;
-            self.provider.stream(request, &deltas).await
+    /// One model call, streamed when the turn is (its text passed on to `sink` as it arrives).
+    /// The text so far is kept in `said`; `None` when `cancel` fired first, which drops the
+    /// call.
+    async fn call_model(
+        &self,
+        request: &Request,
+        sink: Option<&ChatSink>,
+        said: &mut String,
+        cancel: &CancellationToken,
+    ) -> AimResult<Option<Response>> {
+        let Some(sink) = sink else {
+            let response = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok(None),
+                response = self.provider.complete(request) => response?,
+            };
+            said.push_str(&join_text(&response.content));
+            return Ok(Some(response));
         };
-        let forward = async {
-            while let Some(StreamEvent::TextDelta(text)) = arriving.recv().await {
-                let _ = sink.send(ChatEvent::TextDelta { text });
+        let (deltas, mut arriving) = mpsc::unbounded_channel();
+        let mut pass_on = |event: StreamEvent| {
+            let StreamEvent::TextDelta(text) = event;
+            said.push_str(&text);
+            let _ = sink.send(ChatEvent::TextDelta { text });
+        };
+        let call = self.provider.stream(request, &deltas);
+        tokio::pin!(call);
+        let response = loop {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok(None),
+                Some(event) = arriving.recv() => pass_on(event),
+                response = &mut call => break response,
             }
         };
-        let (response, ()) = tokio::join!(call, forward);
-        Ok(response?)
+        while let Ok(event) = arriving.try_recv() {
+            pass_on(event);
+        }
+        Ok(Some(response?))
     }
 
-    /// Runs one round's tool calls concurrently; results come back in the order asked.
+    /// Runs one round's tool calls concurrently; results come back in the order asked. A tool
+    /// not yet started when `cancel` fires does not start (and has no result).
     async fn run_tools(
         &self,
         actor: &Actor,
@@ -345,6 +447,7 @@ impl Aim {
         uses: Vec<(String, String, Value)>,
         turn: &mut Turn,
         sink: Option<&ChatSink>,
+        cancel: &CancellationToken,
     ) -> Vec<ContentBlock> {
         let ctx = ToolContext {
             facility: self.facility(),
@@ -353,6 +456,9 @@ impl Aim {
             writes: self.settings().writes,
         };
         let outcomes = join_all(uses.iter().map(|(id, name, input)| async move {
+            if cancel.is_cancelled() {
+                return None;
+            }
             report(sink, || ChatEvent::ToolCallStarted {
                 id: id.clone(),
                 name: name.clone(),
@@ -367,11 +473,14 @@ impl Aim {
                 is_error: outcome.is_error,
                 duration_ms: elapsed.as_millis() as u64,
             });
-            (outcome, elapsed)
+            Some((outcome, elapsed))
         }))
         .await;
         let mut results = Vec::with_capacity(uses.len());
-        for ((id, name, input), (outcome, elapsed)) in uses.into_iter().zip(outcomes) {
+        for ((id, name, input), ran) in uses.into_iter().zip(outcomes) {
+            let Some((outcome, elapsed)) = ran else {
+                continue;
+            };
             tracing::debug!(tool = %name, is_error = outcome.is_error, ms = elapsed.as_millis() as u64, "tool ran");
             results.push(ContentBlock::ToolResult {
                 tool_use_id: id.clone(),
@@ -432,6 +541,7 @@ impl Aim {
                 model_used: Some(&model_used),
                 tokens: Some(tokens),
                 created_at: now,
+                cancelled: turn.cancelled,
             },
         )
         .await?;
@@ -449,6 +559,7 @@ impl Aim {
             input_tokens = tokens.input_tokens,
             output_tokens = tokens.output_tokens,
             model = %model_used,
+            cancelled = turn.cancelled,
             "chat turn answered"
         );
         Ok(ChatOutput {
@@ -462,6 +573,7 @@ impl Aim {
                 .collect(),
             message_id,
             usage: turn.usage,
+            cancelled: turn.cancelled,
         })
     }
 }
@@ -485,14 +597,39 @@ pub(super) async fn owned_conversation(
     }
 }
 
+/// A turn whose question is stored, registered as running until it is answered.
+struct StartedTurn {
+    conversation: ConversationRow,
+    running: RunningTurn,
+}
+
 /// What a turn produced before it is stored.
 #[derive(Default)]
 struct Turn {
     text: String,
     model: Option<String>,
+    /// Token usage of the model calls that finished (a call cut short reports none).
     usage: Usage,
     calls: Vec<ToolCallRecord>,
     proposed: Vec<ProposedAction>,
+    /// The text of each model round so far, the current one last.
+    said: Vec<String>,
+    cancelled: bool,
+}
+
+impl Turn {
+    /// The turn stopped by the staff user: what was said by then is the answer.
+    fn stopped(mut self) -> Turn {
+        self.text = self
+            .said
+            .iter()
+            .map(|text| text.trim())
+            .filter(|text| !text.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        self.cancelled = true;
+        self
+    }
 }
 
 fn action_row(
@@ -645,8 +782,22 @@ fn assistant_messages(row: &MessageRow, with_tools: bool) -> Vec<Message> {
                 .collect(),
         });
     }
-    out.push(Message::assistant_text(&row.content));
+    out.push(Message::assistant_text(as_said(row)));
     out
+}
+
+/// An assistant message's text as the model sees it again; a stopped answer says so (and is
+/// never empty, which the providers refuse).
+fn as_said(row: &MessageRow) -> String {
+    if !row.cancelled {
+        return row.content.clone();
+    }
+    let content = row.content.trim();
+    if content.is_empty() {
+        "[The staff member stopped this answer before any of it was written.]".to_owned()
+    } else {
+        format!("{content}\n\n[The staff member stopped this answer here.]")
+    }
 }
 
 /// Joins consecutive messages of one role (a turn that failed leaves two staff messages in a

@@ -22,6 +22,7 @@ pub mod engine;
 pub mod prompt;
 pub mod relay;
 pub mod tools;
+pub mod turns;
 pub mod weather;
 
 /// Limits of a chat turn.
@@ -81,6 +82,8 @@ pub struct Aim {
     turns: Arc<DefaultKeyedRateLimiter<StaffUserId>>,
     /// Run after AIM books something, so capacity and staffing alerts follow at once.
     alert_engine: Option<engine::AlertEngine>,
+    /// Turns running now, so a staff user can stop one.
+    running: turns::RunningTurns,
 }
 
 impl Aim {
@@ -92,6 +95,7 @@ impl Aim {
             settings,
             turns: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             alert_engine: None,
+            running: turns::RunningTurns::default(),
         }
     }
 

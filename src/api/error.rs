@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::aim::AimError;
 use crate::aim::alerts::AlertError;
@@ -131,6 +131,16 @@ impl ApiError {
         }
     }
 
+    /// The error as a REST body: `{"error": {"code", "message", "requestId", "field"?}}`.
+    pub fn body(&self, request_id: &str) -> Value {
+        let message = self.public_message(request_id);
+        let mut error = json!({ "code": self.code(), "message": message, "requestId": request_id });
+        if let Some(field) = self.field() {
+            error["field"] = json!(field);
+        }
+        json!({ "error": error })
+    }
+
     /// The same error for GraphQL: the message, and `extensions` with `code`, `requestId` and
     /// `field` when an input is at fault.
     pub fn into_graphql(self) -> async_graphql::Error {
@@ -151,14 +161,9 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let request_id = current_request_id();
         let status = self.status();
-        let message = self.public_message(&request_id);
-        let mut error = json!({ "code": self.code(), "message": message, "requestId": request_id });
-        if let Some(field) = self.field() {
-            error["field"] = json!(field);
-        }
-        let mut response = (status, Json(json!({ "error": error }))).into_response();
+        let body = self.body(&current_request_id());
+        let mut response = (status, Json(body)).into_response();
         if let ApiError::TooManyRequests {
             retry_after_secs, ..
         } = &self

@@ -152,13 +152,15 @@ pub struct MessageRow {
     pub output_tokens: Option<i64>,
     pub cache_read_tokens: Option<i64>,
     pub cache_write_tokens: Option<i64>,
+    /// The staff user stopped the turn; the content is what was said by then.
+    pub cancelled: bool,
 }
 
 /// The columns of a row, in the order its struct reads them.
 macro_rules! message_columns {
     () => {
         "id, conversation_id, role, content, tool_calls, model_used, created_at, \
-     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens"
+     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cancelled"
     };
 }
 
@@ -173,12 +175,14 @@ pub struct NewMessage<'a> {
     pub model_used: Option<&'a str>,
     pub tokens: Option<TokenCounts>,
     pub created_at: DateTime<Utc>,
+    /// The turn was stopped before it finished.
+    pub cancelled: bool,
 }
 
 pub async fn insert_message(c: &mut impl AsConn, m: &NewMessage<'_>) -> DbResult<()> {
     const SQL: &str = "INSERT INTO aim_messages (id, conversation_id, role, content, tool_calls, model_used, created_at, \
-                       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens) \
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+                       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cancelled) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
     let tokens = m.tokens;
     on_conn!(c, |conn| sqlx::query(SQL)
         .bind(m.id)
@@ -192,6 +196,7 @@ pub async fn insert_message(c: &mut impl AsConn, m: &NewMessage<'_>) -> DbResult
         .bind(tokens.map(|t| t.output_tokens))
         .bind(tokens.map(|t| t.cache_read_tokens))
         .bind(tokens.map(|t| t.cache_write_tokens))
+        .bind(m.cancelled)
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;

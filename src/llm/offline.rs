@@ -22,8 +22,8 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::{
-    ChatRole, ContentBlock, LlmError, Message, Provider, Request, Response, StopReason, ToolChoice,
-    Usage,
+    ChatRole, ContentBlock, LlmError, Message, Provider, Request, Response, StopReason,
+    StreamEvent, StreamSink, ToolChoice, Usage,
 };
 use rules::{Ask, Intent, Plan};
 
@@ -126,6 +126,26 @@ impl Provider for OfflineProvider {
 
     fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Response, LlmError>> {
         Box::pin(std::future::ready(Ok(self.respond(request))))
+    }
+
+    /// The answer's text a word at a time, as a model writes it.
+    fn stream<'a>(
+        &'a self,
+        request: &'a Request,
+        sink: &'a StreamSink,
+    ) -> BoxFuture<'a, Result<Response, LlmError>> {
+        Box::pin(async move {
+            let response = self.respond(request);
+            for block in &response.content {
+                if let ContentBlock::Text { text } = block {
+                    for word in text.split_inclusive(char::is_whitespace) {
+                        let _ = sink.send(StreamEvent::TextDelta(word.to_owned()));
+                        tokio::task::yield_now().await;
+                    }
+                }
+            }
+            Ok(response)
+        })
     }
 }
 
@@ -474,6 +494,24 @@ mod tests {
             response.tool_uses().collect::<Vec<_>>(),
             vec![("toolu_offline_1", "check_compliance", &json!({}))]
         );
+    }
+
+    #[tokio::test]
+    async fn a_streamed_answer_comes_a_word_at_a_time() {
+        let provider = OfflineProvider::new();
+        let (sink, mut deltas) = tokio::sync::mpsc::unbounded_channel();
+        let request = request(vec![Message::user_text("Tell me a joke about cats")]);
+        let response = provider.stream(&request, &sink).await.unwrap();
+        drop(sink);
+        let mut pieces = Vec::new();
+        while let Some(StreamEvent::TextDelta(text)) = deltas.recv().await {
+            pieces.push(text);
+        }
+        let text = super::super::join_text(&response.content);
+        assert!(text.split_whitespace().count() > 3, "{text}");
+        assert_eq!(pieces.len(), text.split_whitespace().count(), "{pieces:?}");
+        assert_eq!(pieces.concat(), text);
+        assert_eq!(response, provider.respond(&request));
     }
 
     #[test]

@@ -177,6 +177,7 @@ async fn message_at(
             model_used: assistant.then_some("aim-offline"),
             tokens: assistant.then_some(TokenCounts::default()),
             created_at: at,
+            cancelled: false,
         },
     )
     .await

@@ -162,12 +162,14 @@ async fn a_provider_that_cannot_stream_reports_its_text_whole() {
 // A streamed chat turn
 
 mod turns {
-    use aim::aim::chat::{ChatEvent, ChatOutput};
+    use std::time::Duration;
+
+    use aim::aim::chat::{ChatEvent, ChatOutput, ChatStream};
     use aim::aim::{AimError, AimResult};
     use aim::db::aim::MessageRow;
-    use aim::domain::{ActionStatus, Actor, MessageRole};
+    use aim::domain::{ActionStatus, Actor, ConversationId, MessageRole};
+    use futures::StreamExt;
     use serde_json::{Value, json};
-    use tokio::sync::mpsc;
 
     use crate::common::fake_model::Reply;
     use crate::{Chat, both_backends};
@@ -178,17 +180,88 @@ mod turns {
         actor: &Actor,
         message: &str,
     ) -> (AimResult<ChatOutput>, Vec<ChatEvent>) {
-        let (sink, mut events) = mpsc::unbounded_channel();
-        let result = c.aim.chat_stream(actor, message, None, &sink).await;
-        drop(sink);
+        let mut stream = match c.aim.chat_stream(actor, message, None).await {
+            Ok(stream) => stream,
+            Err(error) => return (Err(error), Vec::new()),
+        };
+        let (result, seen) = rest_of(&mut stream).await;
+        (
+            result.expect("a turn ends with its answer or its error"),
+            seen,
+        )
+    }
+
+    /// The stream's next event, in time.
+    async fn next(stream: &mut ChatStream) -> Option<AimResult<ChatEvent>> {
+        tokio::time::timeout(Duration::from_secs(20), stream.next())
+            .await
+            .expect("the turn goes on in time")
+    }
+
+    /// The events up to the end of the stream, and its outcome (none if it ended without).
+    async fn rest_of(stream: &mut ChatStream) -> (Option<AimResult<ChatOutput>>, Vec<ChatEvent>) {
         let mut seen = Vec::new();
-        while let Some(event) = events.recv().await {
-            seen.push(event);
+        while let Some(event) = next(stream).await {
+            match event {
+                Ok(ChatEvent::Completed { output }) => {
+                    seen.push(ChatEvent::Completed {
+                        output: output.clone(),
+                    });
+                    assert!(next(stream).await.is_none(), "nothing after the answer");
+                    return (Some(Ok(output)), seen);
+                }
+                Ok(event) => seen.push(event),
+                Err(error) => {
+                    assert!(next(stream).await.is_none(), "nothing after the error");
+                    return (Some(Err(error)), seen);
+                }
+            }
         }
-        (result, seen)
+        (None, seen)
+    }
+
+    /// Reads events until one matches `wanted`; the events read.
+    async fn until(stream: &mut ChatStream, wanted: impl Fn(&ChatEvent) -> bool) -> Vec<ChatEvent> {
+        let mut seen = Vec::new();
+        loop {
+            let event = next(stream)
+                .await
+                .expect("the stream goes on")
+                .expect("no error");
+            let done = wanted(&event);
+            seen.push(event);
+            if done {
+                return seen;
+            }
+        }
+    }
+
+    fn text_of(events: &[ChatEvent]) -> String {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                ChatEvent::TextDelta { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn conversation_of(events: &[ChatEvent]) -> ConversationId {
+        match &events[0] {
+            ChatEvent::Started { conversation_id } => *conversation_id,
+            other => panic!("a turn starts with Started, not {other:?}"),
+        }
     }
 
     fn lookup_script(c: &Chat) {
+        lookup_script_first_round(c);
+        c.model.push(Reply::text(
+            "Mark Huggins is a customer with two dogs, Biscuit and Pepper.",
+        ));
+    }
+
+    /// The model's first round of [`lookup_script`]: a few words, then the search.
+    fn lookup_script_first_round(c: &Chat) {
         c.model.push(Reply::text_and_tool_use(
             "Let me look him up.",
             &[(
@@ -197,9 +270,17 @@ mod turns {
                 json!({ "query": "Mark Huggins" }),
             )],
         ));
-        c.model.push(Reply::text(
-            "Mark Huggins is a customer with two dogs, Biscuit and Pepper.",
-        ));
+    }
+
+    /// Waits up to 10 s for `done`.
+    async fn wait_for(done: impl Fn() -> bool, what: &str) {
+        for _ in 0..400 {
+            if done() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("timed out waiting for {what}");
     }
 
     /// A stored message as both kinds of turn must leave it: everything but ids, times and
@@ -243,15 +324,6 @@ mod turns {
                 .position(|e| matches!(e, ChatEvent::ToolCallFinished { id, is_error: false, .. } if id == "toolu_1"))
                 .expect("the tool's end is reported");
             assert!(started < finished);
-            let text_of = |events: &[ChatEvent]| -> String {
-                events
-                    .iter()
-                    .filter_map(|e| match e {
-                        ChatEvent::TextDelta { text } => Some(text.as_str()),
-                        _ => None,
-                    })
-                    .collect()
-            };
             assert_eq!(text_of(&events[..started]), "Let me look him up.");
             assert_eq!(text_of(&events[finished..]), output.response_text, "the answer, as it was written");
             let deltas = events.iter().filter(|e| matches!(e, ChatEvent::TextDelta { .. })).count();
@@ -294,14 +366,152 @@ mod turns {
             c.model.push(Reply::text("Today is busy: 35 of 40 places are taken.").cut_after(4));
             let (result, events) = streamed(&c, &c.staff, "How's today looking?").await;
             assert!(matches!(result, Err(AimError::Model(_))), "{result:?}");
-            let conversation = match &events[0] {
-                ChatEvent::Started { conversation_id } => *conversation_id,
-                other => panic!("{other:?}"),
-            };
+            let conversation = conversation_of(&events);
             assert!(!events.iter().any(|e| matches!(e, ChatEvent::Completed { .. })));
             let rows = c.messages(conversation).await;
             assert_eq!(rows.len(), 1, "no half-written answer");
             assert_eq!(rows[0].role, MessageRole::User);
+        }
+
+        async fn a_turn_stopped_mid_text_keeps_what_was_said_and_drops_the_model_call(t: TestDb) {
+            let c = Chat::new(t).await;
+            // The text, a ping and the first delta of "Let me …", then the model stalls; the
+            // tool it was about to ask for never arrives.
+            c.model.push(
+                Reply::text_and_tool_use(
+                    "Let me look him up.",
+                    &[("toolu_1", "search_customer", json!({ "query": "Mark Huggins" }))],
+                )
+                .hold_after(4),
+            );
+            let mut stream = c.aim.chat_stream(&c.staff, "Search for customer Mark Huggins", None).await.unwrap();
+            let before = until(&mut stream, |e| matches!(e, ChatEvent::TextDelta { .. })).await;
+            let conversation = conversation_of(&before);
+            assert!(c.aim.cancel_chat(&c.staff, conversation).await.unwrap(), "a turn was running");
+
+            let (result, after) = rest_of(&mut stream).await;
+            let output = result.unwrap().unwrap();
+            assert!(output.cancelled);
+            assert_eq!(output.response_text, "Let me");
+            assert_eq!(text_of(&before), "Let me ", "what was shown is what is kept, trimmed");
+            assert!(output.tools_used.is_empty());
+            assert!(
+                !after.iter().any(|e| matches!(e, ChatEvent::ToolCallStarted { .. })),
+                "no tool starts after the stop: {after:?}"
+            );
+            let rows = c.messages(conversation).await;
+            assert_eq!(rows.len(), 2);
+            assert!(rows[1].cancelled && !rows[0].cancelled);
+            assert_eq!(rows[1].content, "Let me");
+            assert_eq!(rows[1].tool_calls, None);
+            assert_eq!(rows[1].id, output.message_id);
+            wait_for(|| c.model.held_streams_closed() == 1, "the model call to be dropped").await;
+            assert_eq!(c.model.requests().len(), 1);
+            assert!(!c.aim.cancel_chat(&c.staff, conversation).await.unwrap(), "nothing runs any more");
+
+            // The conversation goes on, and the model is told the answer was stopped.
+            c.model.push(Reply::text("Mark Huggins has two dogs."));
+            let next = c.aim.chat(&c.staff, "Go on", Some(conversation)).await.unwrap();
+            assert!(!next.cancelled);
+            let history = &c.model.requests()[1].body["messages"];
+            let replayed = history[1]["content"][0]["text"].as_str().unwrap();
+            assert!(replayed.starts_with("Let me") && replayed.contains("stopped"), "{history}");
+        }
+
+        async fn a_turn_stopped_during_a_tool_lets_it_finish_and_asks_the_model_nothing_more(t: TestDb) {
+            let c = Chat::new(t).await;
+            lookup_script_first_round(&c);
+            // Should the stop come after the tool, the next call stalls before any text.
+            c.model.push(Reply::text("Mark Huggins has two dogs.").hold_after(1));
+            let mut stream = c.aim.chat_stream(&c.staff, "Search for customer Mark Huggins", None).await.unwrap();
+            let before = until(&mut stream, |e| matches!(e, ChatEvent::ToolCallStarted { .. })).await;
+            let conversation = conversation_of(&before);
+            assert!(c.aim.cancel_chat(&c.staff, conversation).await.unwrap());
+
+            let (result, after) = rest_of(&mut stream).await;
+            let output = result.unwrap().unwrap();
+            assert!(output.cancelled);
+            assert_eq!(output.response_text, "Let me look him up.");
+            assert_eq!(output.tools_used, ["search_customer"], "the tool that had started finished");
+            assert!(
+                after.iter().any(|e| matches!(e, ChatEvent::ToolCallFinished { id, .. } if id == "toolu_1")),
+                "{after:?}"
+            );
+            assert_eq!(text_of(&after), "", "no answer was written after the stop");
+            let rows = c.messages(conversation).await;
+            assert!(rows[1].cancelled);
+            let calls = rows[1].tool_calls.as_ref().unwrap().0.as_array().unwrap().clone();
+            assert_eq!(calls.len(), 1);
+            assert_eq!(calls[0]["name"], "search_customer");
+            assert!(calls[0]["output"]["customers"].is_array(), "{}", calls[0]);
+            // Either the model was not asked again, or that call was dropped.
+            let asked = c.model.requests().len();
+            if asked == 2 {
+                wait_for(|| c.model.held_streams_closed() == 1, "the model call to be dropped").await;
+            } else {
+                assert_eq!(asked, 1);
+            }
+        }
+
+        async fn a_dropped_stream_stops_the_turn_and_the_answer_so_far_is_stored(t: TestDb) {
+            let c = Chat::new(t).await;
+            c.model.push(Reply::text("Today is busy: 35 of 40 places are taken.").hold_after(5));
+            let mut stream = c.aim.chat_stream(&c.staff, "How's today looking?", None).await.unwrap();
+            let before = until(&mut stream, |e| matches!(e, ChatEvent::TextDelta { text } if text == "s busy:")).await;
+            let conversation = conversation_of(&before);
+            drop(stream);
+
+            wait_for(|| c.model.held_streams_closed() == 1, "the model call to be dropped").await;
+            let mut rows = Vec::new();
+            for _ in 0..200 {
+                rows = c.messages(conversation).await;
+                if rows.len() == 2 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            assert_eq!(rows.len(), 2, "the stopped answer is stored");
+            assert!(rows[1].cancelled);
+            assert_eq!(rows[1].content, "Today is busy:");
+            assert_eq!(text_of(&before), "Today is busy:");
+            assert!(!c.aim.cancel_chat(&c.staff, conversation).await.unwrap());
+        }
+
+        async fn only_the_owner_can_stop_a_turn(t: TestDb) {
+            let c = Chat::new(t).await;
+            c.model.push(Reply::text("Today is busy.").hold_after(3));
+            let mut stream = c.aim.chat_stream(&c.staff, "How's today looking?", None).await.unwrap();
+            let before = until(&mut stream, |e| matches!(e, ChatEvent::TextDelta { .. })).await;
+            let conversation = conversation_of(&before);
+            let refused = c.aim.cancel_chat(&c.manager, conversation).await.unwrap_err();
+            assert!(matches!(refused, AimError::ConversationNotFound(_)), "{refused:?}");
+            let unknown = c.aim.cancel_chat(&c.staff, ConversationId::new()).await.unwrap_err();
+            assert!(matches!(unknown, AimError::ConversationNotFound(_)));
+            assert!(c.aim.cancel_chat(&c.staff, conversation).await.unwrap());
+            let (result, _) = rest_of(&mut stream).await;
+            assert!(result.unwrap().unwrap().cancelled);
+        }
+
+        async fn a_plain_turn_can_be_stopped_too(t: TestDb) {
+            let c = Chat::new(t).await;
+            lookup_script_first_round(&c);
+            c.model.push(Reply::text("Mark Huggins has two dogs.").delay(Duration::from_secs(30)));
+            let aim = c.aim.clone();
+            let staff = c.staff;
+            let turn = tokio::spawn(async move { aim.chat(&staff, "Search for customer Mark Huggins", None).await });
+            // The second model call (after the tool) waits 30 s: stop the turn while it does.
+            wait_for(|| c.model.requests().len() == 2, "the second model call").await;
+            let mut conn = c.t.db.conn().await.unwrap();
+            let conversation = aim::db::aim::conversations_of(&mut conn, staff.staff_user_id, None, None, 1)
+                .await
+                .unwrap()[0]
+                .id;
+            drop(conn);
+            assert!(c.aim.cancel_chat(&c.staff, conversation).await.unwrap());
+            let output = tokio::time::timeout(Duration::from_secs(5), turn).await.unwrap().unwrap().unwrap();
+            assert!(output.cancelled);
+            assert_eq!(output.response_text, "Let me look him up.", "the text of the finished round");
+            assert_eq!(output.tools_used, ["search_customer"]);
         }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! A request with `"stream": true` to the fake Anthropic API gets its scripted message as the
 //! API streams it: server-sent events, its text and tool inputs in several deltas, a `ping`
-//! among them; [`Reply::cut_after`] breaks such a stream off, [`Reply::sse`] scripts one by hand.
+//! among them; [`Reply::cut_after`] breaks such a stream off, [`Reply::hold_after`] stalls it
+//! (pings only) until the client goes away, [`Reply::sse`] scripts one by hand.
 //!
 //! When the script runs out the fake answers 500 "fake model: no scripted reply left" with
 //! `x-should-retry: false`, so an unexpected call fails the test at once instead of retrying.
@@ -63,6 +64,8 @@ struct Scripted {
     delay: Option<Duration>,
     /// When streamed: only this many events, then the connection ends.
     cut_after: Option<usize>,
+    /// When streamed: only this many events, then pings until the client closes the stream.
+    hold_after: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -94,6 +97,7 @@ impl Scripted {
             headers: Vec::new(),
             delay: None,
             cut_after: None,
+            hold_after: None,
         }
     }
 
@@ -104,6 +108,7 @@ impl Scripted {
             headers: Vec::new(),
             delay: None,
             cut_after: None,
+            hold_after: None,
         }
     }
 
@@ -167,6 +172,8 @@ struct Shared {
     dialect: Dialect,
     replies: VecDeque<Scripted>,
     requests: Vec<Recorded>,
+    /// Held streams whose client went away.
+    held_closed: usize,
 }
 
 /// The running server behind either fake; stops when dropped.
@@ -182,6 +189,7 @@ impl FakeServer {
             dialect,
             replies: VecDeque::new(),
             requests: Vec::new(),
+            held_closed: 0,
         }));
         let app = Router::new().fallback(answer).with_state(shared.clone());
         let server = super::fake_server::FakeServer::start(app, "fake model server").await;
@@ -199,6 +207,35 @@ impl FakeServer {
     fn requests(&self) -> Vec<Recorded> {
         self.shared.lock().unwrap().requests.clone()
     }
+
+    fn held_closed(&self) -> usize {
+        self.shared.lock().unwrap().held_closed
+    }
+}
+
+/// Counts a held stream as closed when the server drops it (its client went away).
+struct Held(Arc<Mutex<Shared>>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().held_closed += 1;
+    }
+}
+
+/// `events`, then a `ping` every 50 ms for as long as the client listens.
+fn held_stream(events: Vec<String>, shared: Arc<Mutex<Shared>>) -> axum::body::Body {
+    use futures::StreamExt;
+    let pings = futures::stream::unfold(Held(shared), |held| async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Some((
+            "event: ping\ndata: {\"type\": \"ping\"}\n\n".to_owned(),
+            held,
+        ))
+    });
+    let body = futures::stream::iter(events)
+        .chain(pings)
+        .map(Ok::<_, std::convert::Infallible>);
+    axum::body::Body::from_stream(body)
 }
 
 async fn answer(
@@ -251,6 +288,7 @@ async fn answer(
     if let Some(delay) = reply.delay {
         tokio::time::sleep(delay).await;
     }
+    let mut held = None;
     let (content, body) = match reply.body {
         Body::Json { mut value, fill } => {
             if let Some(object) = value.as_object_mut() {
@@ -270,7 +308,14 @@ async fn answer(
                 }
             }
             if streamed && reply.status == 200 && matches!(dialect, Dialect::Anthropic) {
-                ("text/event-stream", sse_of(&value, reply.cut_after))
+                let events = sse_of(&value);
+                if let Some(n) = reply.hold_after {
+                    held = Some(events.into_iter().take(n).collect::<Vec<_>>());
+                    ("text/event-stream", String::new())
+                } else {
+                    let n = reply.cut_after.unwrap_or(usize::MAX);
+                    ("text/event-stream", events.into_iter().take(n).collect())
+                }
             } else {
                 ("application/json", value.to_string())
             }
@@ -278,12 +323,16 @@ async fn answer(
         Body::Raw(text) => ("application/json", text),
         Body::Sse(text) => ("text/event-stream", text),
     };
-    let mut response = (
-        StatusCode::from_u16(reply.status).expect("scripted status"),
-        [(header::CONTENT_TYPE, content)],
-        body,
-    )
-        .into_response();
+    let status = StatusCode::from_u16(reply.status).expect("scripted status");
+    let mut response = match held {
+        Some(events) => (
+            status,
+            [(header::CONTENT_TYPE, content)],
+            held_stream(events, shared),
+        )
+            .into_response(),
+        None => (status, [(header::CONTENT_TYPE, content)], body).into_response(),
+    };
     let out = response.headers_mut();
     out.insert(
         dialect.request_id_header(),
@@ -300,9 +349,8 @@ async fn answer(
 
 /// `message` as the Messages API streams it: `message_start`, each block started, written in
 /// deltas of a few characters (a `ping` after the first) and stopped, then `message_delta` with
-/// the stop reason and output tokens, and `message_stop`. With `cut_after`, only that many
-/// events.
-fn sse_of(message: &Value, cut_after: Option<usize>) -> String {
+/// the stop reason and output tokens, and `message_stop`; each event as written on the wire.
+fn sse_of(message: &Value) -> Vec<String> {
     let mut events: Vec<(&str, Value)> = Vec::new();
     let mut start = message.clone();
     start["content"] = json!([]);
@@ -370,7 +418,6 @@ fn sse_of(message: &Value, cut_after: Option<usize>) -> String {
     events.push(("message_stop", json!({ "type": "message_stop" })));
     events
         .into_iter()
-        .take(cut_after.unwrap_or(usize::MAX))
         .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
         .collect()
 }
@@ -399,6 +446,11 @@ impl FakeAnthropic {
     /// Every request received so far, oldest first.
     pub fn requests(&self) -> Vec<Recorded> {
         self.server.requests()
+    }
+
+    /// Streams of [`Reply::hold_after`] replies whose client went away.
+    pub fn held_streams_closed(&self) -> usize {
+        self.server.held_closed()
     }
 
     /// Settings pointing at this fake: key `test-key`, model `claude-test`, retries in
@@ -468,6 +520,13 @@ impl Reply {
     /// This reply, when streamed, broken off after its first `n` events.
     pub fn cut_after(mut self, n: usize) -> Reply {
         self.0.cut_after = Some(n);
+        self
+    }
+
+    /// This reply, when streamed, stalled after its first `n` events: pings follow until the
+    /// client closes the stream (a model still thinking).
+    pub fn hold_after(mut self, n: usize) -> Reply {
+        self.0.hold_after = Some(n);
         self
     }
 

@@ -237,9 +237,14 @@ impl AimMessage {
         self.0.role.into()
     }
 
-    /// Its text.
+    /// Its text; for a stopped answer, what AIM had said by then.
     async fn content(&self) -> &str {
         &self.0.content
+    }
+
+    /// The staff user stopped this answer before AIM finished it.
+    async fn cancelled(&self) -> bool {
+        self.0.cancelled
     }
 
     /// The tools AIM called to write this answer, in call order; null when it called none
@@ -411,6 +416,9 @@ pub struct AimChatOutput {
     pub pending_actions: Vec<AimAction>,
     /// The stored answer's id.
     pub message_id: ID,
+    /// The staff user stopped the turn (`cancelAimChat`, or the stream closed):
+    /// `responseText` is what was said by then.
+    pub cancelled: bool,
 }
 
 impl From<ChatOutput> for AimChatOutput {
@@ -422,6 +430,7 @@ impl From<ChatOutput> for AimChatOutput {
             model_used: out.model_used,
             pending_actions: out.pending_actions.into_iter().map(Into::into).collect(),
             message_id: ID(out.message_id.to_string()),
+            cancelled: out.cancelled,
         }
     }
 }
@@ -500,6 +509,23 @@ impl ChatMutation {
             .await
             .map_err(gql_error)?;
         Ok(out.into())
+    }
+
+    /// Stops AIM's turn running in one of the caller's conversations: the model call is
+    /// dropped and no further tool starts. The answer is stored with what was said by then,
+    /// marked `cancelled`, and the turn's `aimChat` or `aimChatStream` ends with it. False when
+    /// no turn was running there.
+    async fn cancel_aim_chat(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The conversation whose turn to stop.")] conversation_id: ID,
+    ) -> Result<bool> {
+        let actor = actor(ctx)?;
+        let id = parse_id("conversationId", &conversation_id).map_err(gql_error)?;
+        data::<Aim>(ctx)?
+            .cancel_chat(&actor, id)
+            .await
+            .map_err(gql_error)
     }
 
     /// Archives one of the caller's conversations: it keeps its messages and takes no more.

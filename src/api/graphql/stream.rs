@@ -5,10 +5,9 @@
 use async_graphql::{Context, ID, Json, Result, SimpleObject, Subscription, Union};
 use futures::{Stream, StreamExt};
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
 
 use super::chat::{AimAction, AimChatInput, AimChatOutput};
-use super::{actor, data};
+use super::{actor, data, gql_error};
 use crate::aim::Aim;
 use crate::aim::chat::ChatEvent;
 use crate::api::error::{ApiError, current_request_id};
@@ -113,15 +112,6 @@ impl From<ChatEvent> for AimChatEvent {
     }
 }
 
-/// Stops the turn when the subscription goes away before it finished.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 #[derive(Default)]
 pub struct ChatStreamSubscription;
 
@@ -131,8 +121,8 @@ impl ChatStreamSubscription {
     /// model's text in `AimTextDelta`s, each tool between `AimToolCallStarted` and
     /// `AimToolCallFinished`, an `AimActionPending` per proposed write, then `AimChatCompleted`
     /// with the stored answer — or `AimChatFailed`. The turn stores what `aimChat` stores.
-    /// Closing the subscription before the end stops the turn: the message stays on record,
-    /// no answer is stored.
+    /// Closing the subscription before the end stops the turn as `cancelAimChat` does: what
+    /// was said by then is stored, marked cancelled.
     async fn aim_chat_stream(
         &self,
         ctx: &Context<'_>,
@@ -140,32 +130,20 @@ impl ChatStreamSubscription {
     ) -> Result<impl Stream<Item = AimChatEvent> + use<>> {
         let actor = actor(ctx)?;
         let conversation_id = input.conversation()?;
-        let aim = data::<Aim>(ctx)?.clone();
         let request_id = current_request_id();
-        let (sink, events) = mpsc::unbounded_channel();
-        let (outcome, finished) = oneshot::channel();
-        let turn = tokio::spawn(async move {
-            let result = aim
-                .chat_stream(&actor, &input.message, conversation_id, &sink)
-                .await;
-            // The events end here; the outcome follows them.
-            drop(sink);
-            let _ = outcome.send(result.err());
-        });
-        let guard = AbortOnDrop(turn);
-        let failure = futures::stream::once(async move {
-            let _guard = guard;
-            let error = finished.await.ok().flatten()?;
-            let error = ApiError::from(error);
-            Some(AimChatEvent::Failed(AimChatFailed {
-                code: error.code().to_owned(),
-                message: error.public_message(&request_id),
-            }))
-        })
-        .filter_map(std::future::ready);
-        let events = futures::stream::unfold(events, |mut events| async move {
-            events.recv().await.map(|event| (event, events))
-        });
-        Ok(events.map(AimChatEvent::from).chain(failure))
+        let events = data::<Aim>(ctx)?
+            .chat_stream(&actor, &input.message, conversation_id)
+            .await
+            .map_err(gql_error)?;
+        Ok(events.map(move |event| match event {
+            Ok(event) => event.into(),
+            Err(error) => {
+                let error = ApiError::from(error);
+                AimChatEvent::Failed(AimChatFailed {
+                    code: error.code().to_owned(),
+                    message: error.public_message(&request_id),
+                })
+            }
+        }))
     }
 }

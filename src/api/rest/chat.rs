@@ -2,22 +2,27 @@
 //! actions AIM proposed. The same services as the GraphQL resolvers; camelCase JSON with the
 //! original design's field names.
 
+use std::convert::Infallible;
+use std::time::Duration;
+
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::aim::actions::ActionView;
-use crate::aim::chat::ChatOutput;
+use crate::aim::chat::{ChatEvent, ChatOutput};
 use crate::api::AppState;
 use crate::api::auth::Staff;
-use crate::api::error::{ApiError, ApiJson, ErrorBody};
+use crate::api::error::{ApiError, ApiJson, ErrorBody, current_request_id};
 use crate::cursor::Position;
 use crate::db::aim::{ConversationRow, MessageRow};
 use crate::db::{self};
@@ -31,6 +36,8 @@ const MAX_LIMIT: i64 = 100;
 const CONVERSATIONS: &str = "conversation";
 /// Messages read per query when a conversation is shown whole.
 const MESSAGE_BATCH: i64 = 500;
+/// A comment line this often keeps an event stream open through proxies while a tool runs.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The routes with their OpenAPI description.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -38,6 +45,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(chat))
         .routes(routes!(list_conversations))
         .routes(routes!(get_conversation, archive_conversation))
+        .routes(routes!(cancel_chat))
         .routes(routes!(get_action))
         .routes(routes!(confirm_action))
         .routes(routes!(cancel_action))
@@ -70,6 +78,8 @@ pub struct ChatAnswer {
     /// The stored assistant message.
     #[schema(value_type = String, format = Uuid)]
     pub message_id: MessageId,
+    /// The staff user stopped the turn: `responseText` is what was said by then.
+    pub cancelled: bool,
 }
 
 impl From<ChatOutput> for ChatAnswer {
@@ -81,6 +91,7 @@ impl From<ChatOutput> for ChatAnswer {
             model_used: out.model_used,
             pending_actions: out.pending_actions.into_iter().map(Into::into).collect(),
             message_id: out.message_id,
+            cancelled: out.cancelled,
         }
     }
 }
@@ -143,6 +154,8 @@ pub struct MessageJson {
     pub output_tokens: Option<i64>,
     pub cache_read_tokens: Option<i64>,
     pub cache_write_tokens: Option<i64>,
+    /// The staff user stopped this answer before AIM finished it.
+    pub cancelled: bool,
 }
 
 impl From<MessageRow> for MessageJson {
@@ -159,6 +172,7 @@ impl From<MessageRow> for MessageJson {
             output_tokens: m.output_tokens,
             cache_read_tokens: m.cache_read_tokens,
             cache_write_tokens: m.cache_write_tokens,
+            cancelled: m.cancelled,
         }
     }
 }
@@ -229,24 +243,114 @@ fn parse_id<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, ApiError
     })
 }
 
+/// Whether the client asked for the turn as server-sent events.
+fn wants_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|kind| {
+            kind.split(';')
+                .next()
+                .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("text/event-stream"))
+        })
+}
+
+/// `POST /api/v2/admin/aim/chat`: AIM's answer to a message. With `Accept: text/event-stream`
+/// the turn comes as server-sent events, as it happens:
+/// `started` `{conversationId}`; `text_delta` `{text}` (the model's text in order);
+/// `tool_call_started` `{id, name, input}` and `tool_call_finished`
+/// `{id, name, isError, durationMs}` around each tool; `action_pending` `{action}`; then
+/// `completed` with the answer as the plain call returns it, or `failed` with the error body.
+/// Errors found before the turn starts are plain error responses. Closing the stream stops the
+/// turn as `POST /api/v2/admin/aim/conversations/{id}/cancel` does.
 #[utoipa::path(post, path = "/api/v2/admin/aim/chat", tag = "chat", request_body = ChatBody,
-    responses((status = 200, body = ChatAnswer), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, description = "not the caller's conversation", body = ErrorBody),
-        (status = 422, description = "bad message", body = ErrorBody), (status = 502, description = "the model failed", body = ErrorBody)))]
+    responses((status = 200, content((ChatAnswer = "application/json"), (String = "text/event-stream")), description = "the answer; with `Accept: text/event-stream` the turn's events"),
+        (status = 401, description = "no valid token", body = ErrorBody), (status = 404, description = "not the caller's conversation", body = ErrorBody),
+        (status = 422, description = "bad message", body = ErrorBody), (status = 429, description = "too many messages in a minute", body = ErrorBody),
+        (status = 502, description = "the model failed", body = ErrorBody)))]
 async fn chat(
     State(state): State<AppState>,
     Staff(caller): Staff,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<ChatBody>,
-) -> Result<ApiJson<ChatAnswer>, ApiError> {
+) -> Result<Response, ApiError> {
     let conversation_id = body
         .conversation_id
         .as_deref()
         .map(|id| parse_id::<ConversationId>("conversationId", id))
         .transpose()?;
-    let out = state
+    let actor = caller.actor();
+    if !wants_event_stream(&headers) {
+        let out = state
+            .aim
+            .chat(&actor, &body.message, conversation_id)
+            .await?;
+        return Ok(ApiJson(ChatAnswer::from(out)).into_response());
+    }
+    let request_id = current_request_id();
+    let events = state
         .aim
-        .chat(&caller.actor(), &body.message, conversation_id)
-        .await?;
-    Ok(ApiJson(out.into()))
+        .chat_stream(&actor, &body.message, conversation_id)
+        .await?
+        .map(move |event| Ok::<_, Infallible>(sse_event(event, &request_id)));
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .into_response())
+}
+
+/// A streamed turn's event as a server-sent event: its name and JSON data.
+fn sse_event(event: Result<ChatEvent, crate::aim::AimError>, request_id: &str) -> Event {
+    let (name, data) = match event {
+        Ok(ChatEvent::Started { conversation_id }) => {
+            ("started", json!({ "conversationId": conversation_id }))
+        }
+        Ok(ChatEvent::TextDelta { text }) => ("text_delta", json!({ "text": text })),
+        Ok(ChatEvent::ToolCallStarted { id, name, input }) => (
+            "tool_call_started",
+            json!({ "id": id, "name": name, "input": input }),
+        ),
+        Ok(ChatEvent::ToolCallFinished {
+            id,
+            name,
+            is_error,
+            duration_ms,
+        }) => (
+            "tool_call_finished",
+            json!({ "id": id, "name": name, "isError": is_error, "durationMs": duration_ms }),
+        ),
+        Ok(ChatEvent::ActionPending { action }) => (
+            "action_pending",
+            json!({ "action": ActionJson::from(action) }),
+        ),
+        Ok(ChatEvent::Completed { output }) => ("completed", json!(ChatAnswer::from(output))),
+        Err(error) => ("failed", ApiError::from(error).body(request_id)),
+    };
+    Event::default().event(name).data(data.to_string())
+}
+
+/// What `POST /api/v2/admin/aim/conversations/{id}/cancel` answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CancelAnswer {
+    /// A turn was running in the conversation and is stopping; false when none was.
+    pub cancelled: bool,
+}
+
+/// `POST /api/v2/admin/aim/conversations/{id}/cancel`: stops AIM's turn running in the
+/// caller's conversation. The model call is dropped and no further tool starts; the answer is
+/// stored with what was said by then, marked `cancelled`, and the turn's own request ends with
+/// it.
+#[utoipa::path(post, path = "/api/v2/admin/aim/conversations/{id}/cancel", tag = "chat", params(("id" = String, Path, format = Uuid, description = "conversation id")),
+    responses((status = 200, body = CancelAnswer), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn cancel_chat(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<String>,
+) -> Result<ApiJson<CancelAnswer>, ApiError> {
+    let id = parse_id("id", &id)?;
+    let cancelled = state.aim.cancel_chat(&caller.actor(), id).await?;
+    Ok(ApiJson(CancelAnswer { cancelled }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
