@@ -41,10 +41,16 @@ pub struct Api {
 
 impl Api {
     pub async fn start(t: TestDb) -> Api {
+        Api::start_with(t, |_| {}).await
+    }
+
+    /// [`Api::start`] with the configuration changed by `configure` first.
+    pub async fn start_with(t: TestDb, configure: impl FnOnce(&mut aim::config::Config)) -> Api {
         demo::seed(&t.db, today(), TZ).await.expect("demo data");
         let mut config = t.config();
         // Whatever the environment says, chat answers without a network.
         config.llm = Some(LlmKind::Offline);
+        configure(&mut config);
         let server = TestServer::start(config, Mode::default()).await;
         let manager = actor(&t, DEMO_MANAGER_EMAIL).await;
         let staff = actor(&t, DEMO_STAFF_EMAIL).await;
