@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::retry::{self, Answer, Failure, RetryPolicy};
+use super::sse;
 use super::{
     ContentBlock, LlmError, Message, Provider, Request, Response, StopReason, StreamSink,
     ToolChoice, ToolDefinition, Usage,
@@ -91,41 +92,10 @@ impl AnthropicProvider {
             .body(serde_json::to_vec(body).expect("a request serialises to JSON")))
     }
 
-    /// Starts a streamed answer: the response once its status says the stream follows. An
-    /// error status is read whole, like any error answer, so it is retried the same way.
+    /// Starts a streamed answer (see [`sse::open`]).
     async fn open(&self, body: &WireRequest<'_>) -> Result<reqwest::Response, Failure> {
-        let timeout = self.settings.timeout;
-        // The client's whole-request timeout would cut a long answer off; each event has
-        // its own wait instead (see `stream::read`), and the whole answer this bound.
-        let request = self
-            .post(body)
-            .map_err(Failure::Final)?
-            .timeout(STREAM_LIMIT);
-        let response = tokio::time::timeout(timeout, request.send())
-            .await
-            .map_err(|_| {
-                Failure::Transport(LlmError::Timeout {
-                    provider: PROVIDER,
-                    seconds: timeout.as_secs().max(1),
-                })
-            })?
-            .map_err(|e| Failure::transport(PROVIDER, &e, timeout))?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = tokio::time::timeout(timeout, response.bytes())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .map(|b| b.to_vec())
-            .unwrap_or_default();
-        Err(api_failure(Answer {
-            status,
-            headers,
-            body,
-        }))
+        let request = self.post(body).map_err(Failure::Final)?;
+        sse::open(request, PROVIDER, self.settings.timeout, api_failure).await
     }
 
     async fn attempt(&self, body: &WireRequest<'_>) -> Result<Response, Failure> {
@@ -181,9 +151,6 @@ impl Provider for AnthropicProvider {
         })
     }
 }
-
-/// The longest a streamed answer may take in all.
-const STREAM_LIMIT: Duration = Duration::from_secs(600);
 
 /// An error answer as `LlmError::Api`, from Anthropic's error body
 /// (`{"type":"error","error":{"type":"overloaded_error","message":"…"},"request_id":"req_…"}`)

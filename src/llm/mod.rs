@@ -10,6 +10,7 @@ pub mod models;
 pub mod offline;
 pub mod openai;
 pub mod retry;
+pub(crate) mod sse;
 
 use std::fmt;
 use std::sync::Arc;

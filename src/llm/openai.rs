@@ -14,8 +14,11 @@ use serde_json::Value;
 
 use super::retry::{self, Answer, Failure, RetryPolicy};
 use super::{
-    ChatRole, ContentBlock, LlmError, Provider, Request, Response, StopReason, ToolChoice, Usage,
+    ChatRole, ContentBlock, LlmError, Provider, Request, Response, StopReason, StreamSink,
+    ToolChoice, Usage, sse,
 };
+
+mod stream;
 use crate::config::{Config, LLM_CONNECT_TIMEOUT, Secret};
 
 const PROVIDER: &str = "OpenAI-compatible server";
@@ -70,17 +73,22 @@ impl OpenAiProvider {
         }
     }
 
-    async fn attempt(&self, body: &[u8]) -> Result<Response, Failure> {
-        let mut request = self
+    /// The request for `body`, with the key when one is set.
+    fn post(&self, body: &[u8]) -> reqwest::RequestBuilder {
+        let request = self
             .client
             .post(&self.url)
             .header(CONTENT_TYPE, "application/json")
             .body(body.to_vec());
-        if let Some(key) = &self.settings.api_key {
+        match &self.settings.api_key {
             // reqwest marks the header sensitive, so it stays out of debug output.
-            request = request.bearer_auth(key.expose());
+            Some(key) => request.bearer_auth(key.expose()),
+            None => request,
         }
-        let answer = retry::send(request, PROVIDER, self.settings.timeout).await?;
+    }
+
+    async fn attempt(&self, body: &[u8]) -> Result<Response, Failure> {
+        let answer = retry::send(self.post(body), PROVIDER, self.settings.timeout).await?;
         if !answer.status.is_success() {
             return Err(api_failure(answer));
         }
@@ -112,6 +120,36 @@ impl Provider for OpenAiProvider {
             let body = serde_json::to_vec(&wire_request(&self.settings.model, request))
                 .expect("a request serialises to JSON");
             retry::with_retries(&self.settings.retry, PROVIDER, || self.attempt(&body)).await
+        })
+    }
+
+    /// The answer streamed (`"stream": true`, with the usage in the last chunk); retried like
+    /// a plain call until the stream starts, never after.
+    fn stream<'a>(
+        &'a self,
+        request: &'a Request,
+        sink: &'a StreamSink,
+    ) -> BoxFuture<'a, Result<Response, LlmError>> {
+        Box::pin(async move {
+            let body = WireRequest {
+                stream: true,
+                stream_options: Some(StreamOptions {
+                    include_usage: true,
+                }),
+                ..wire_request(&self.settings.model, request)
+            };
+            let body = serde_json::to_vec(&body).expect("a request serialises to JSON");
+            let timeout = self.settings.timeout;
+            let response = retry::with_retries(&self.settings.retry, PROVIDER, || {
+                sse::open(self.post(&body), PROVIDER, timeout, api_failure)
+            })
+            .await?;
+            let request_id = response
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            stream::read(response, request_id, &self.settings.model, sink, timeout).await
         })
     }
 }
@@ -170,6 +208,15 @@ struct WireRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_choice: Option<&'static str>,
     max_tokens: u32,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptions>,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
 }
 
 #[derive(Serialize)]
@@ -310,6 +357,8 @@ fn wire_request<'a>(model: &'a str, request: &'a Request) -> WireRequest<'a> {
         tools,
         tool_choice,
         max_tokens: request.max_tokens,
+        stream: false,
+        stream_options: None,
     }
 }
 

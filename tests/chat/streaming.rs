@@ -1,6 +1,6 @@
-//! Streamed model answers: the Anthropic provider against the fake's real event-stream format
-//! (text and tool inputs in deltas, pings, error events, a stream broken off), and providers that
-//! cannot stream reporting their text whole.
+//! Streamed model answers: the Anthropic and chat-completions providers against the fakes' real
+//! event-stream formats (text and tool inputs in pieces, pings, error events, a stream broken
+//! off); then streamed chat turns, and turns stopped midway.
 
 use aim::llm::anthropic::AnthropicProvider;
 use aim::llm::openai::OpenAiProvider;
@@ -144,18 +144,82 @@ async fn an_error_event_in_the_stream_fails_with_the_error_it_names() {
 }
 
 #[tokio::test]
-async fn a_provider_that_cannot_stream_reports_its_text_whole() {
+async fn a_chat_completions_stream_is_the_plain_answer_with_its_text_in_order() {
     let fake = FakeOpenAi::start().await;
-    fake.push(OpenAiReply::text("Mark Huggins: (555) 014-2387."));
+    let answer = || {
+        OpenAiReply::message(json!({
+            "choices": [{
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": "Let me look him up — one moment.",
+                    "tool_calls": [{
+                        "id": "call_1", "type": "function",
+                        "function": { "name": "search_customer", "arguments": "{\"query\":\"Mark Huggins\",\"limit\":5}" },
+                    }],
+                },
+                "finish_reason": "tool_calls",
+            }],
+        }))
+        .usage(120, 45, 100)
+    };
+    fake.push(answer());
+    fake.push(answer());
+    let provider = OpenAiProvider::new(fake.settings());
+
+    let plain = provider.complete(&question()).await.unwrap();
+    let (streamed, deltas) = stream(&provider, &question()).await;
+    let streamed = streamed.unwrap();
+
+    assert!(deltas.len() > 1, "the text came in pieces: {deltas:?}");
+    assert_eq!(deltas.concat(), "Let me look him up — one moment.");
+    assert_eq!(streamed.content, plain.content);
+    assert_eq!(streamed.stop_reason, plain.stop_reason);
+    assert_eq!(streamed.usage, plain.usage);
+    assert_eq!(streamed.model, plain.model);
+    let requests = fake.requests();
+    assert_eq!(requests[1].body["stream"], true);
+    assert_eq!(
+        requests[1].body["stream_options"],
+        json!({ "include_usage": true })
+    );
+    let mut without_stream = requests[1].body.clone();
+    let object = without_stream.as_object_mut().unwrap();
+    object.remove("stream");
+    object.remove("stream_options");
+    assert_eq!(
+        without_stream, requests[0].body,
+        "otherwise the same request"
+    );
+}
+
+#[tokio::test]
+async fn a_chat_completions_stream_broken_off_fails_once_without_a_retry() {
+    let fake = FakeOpenAi::start().await;
+    // The role, then two pieces of text, then nothing.
+    fake.push(OpenAiReply::text("Today is busy: 35 of 40 places are taken.").cut_after(3));
+    fake.push(OpenAiReply::error(503, "overloaded"));
+    fake.push(OpenAiReply::text("never asked for"));
     let provider = OpenAiProvider::new(fake.settings());
 
     let (response, deltas) = stream(&provider, &question()).await;
+    let error = response.unwrap_err();
+    assert!(matches!(error, LlmError::Malformed { .. }), "{error:?}");
+    assert_eq!(deltas, ["Today i", "s busy:"]);
+    assert_eq!(
+        fake.requests().len(),
+        1,
+        "text already shown is not asked for again"
+    );
 
+    // An error status before the stream starts is retried as a plain call's is.
+    let (response, deltas) = stream(&provider, &question()).await;
     assert_eq!(
         response.unwrap().content,
-        [ContentBlock::text("Mark Huggins: (555) 014-2387.")]
+        [ContentBlock::text("never asked for")]
     );
-    assert_eq!(deltas, ["Mark Huggins: (555) 014-2387."]);
+    assert_eq!(deltas, ["never a", "sked fo", "r"]);
+    assert_eq!(fake.requests().len(), 3);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 //! formats (the Anthropic Messages API and OpenAI chat completions), answer from a script of
 //! replies in order, and record every request they get. The model is never called in tests.
 //!
-//! A request with `"stream": true` to the fake Anthropic API gets its scripted message as the
-//! API streams it: server-sent events, its text and tool inputs in several deltas, a `ping`
-//! among them; [`Reply::cut_after`] breaks such a stream off, [`Reply::hold_after`] stalls it
+//! A request with `"stream": true` gets its scripted answer as the API streams it: for
+//! Anthropic, server-sent events with the text and tool inputs in several deltas and a `ping`
+//! among them; for chat completions, chunks with the text and tool arguments in pieces, the
+//! usage, and `[DONE]`; [`Reply::cut_after`] breaks such a stream off, [`Reply::hold_after`] stalls it
 //! (pings only) until the client goes away, [`Reply::sse`] scripts one by hand.
 //!
 //! When the script runs out the fake answers 500 "fake model: no scripted reply left" with
@@ -307,8 +308,11 @@ async fn answer(
                     }
                 }
             }
-            if streamed && reply.status == 200 && matches!(dialect, Dialect::Anthropic) {
-                let events = sse_of(&value);
+            if streamed && reply.status == 200 {
+                let events = match dialect {
+                    Dialect::Anthropic => sse_of(&value),
+                    Dialect::OpenAi => chunks_of(&value),
+                };
                 if let Some(n) = reply.hold_after {
                     held = Some(events.into_iter().take(n).collect::<Vec<_>>());
                     ("text/event-stream", String::new())
@@ -419,6 +423,63 @@ fn sse_of(message: &Value) -> Vec<String> {
     events
         .into_iter()
         .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
+        .collect()
+}
+
+/// `completion` as chat completions stream it: a chunk with the role, the text in chunks of a
+/// few characters, each tool call started with its id and name then its arguments in pieces,
+/// a chunk with the finish reason, one with the usage (when the reply has any), and
+/// `data: [DONE]`; each event as written on the wire.
+fn chunks_of(completion: &Value) -> Vec<String> {
+    let chunk = |choices: Value| {
+        json!({
+            "id": completion["id"],
+            "object": "chat.completion.chunk",
+            "created": 1_700_000_000,
+            "model": completion["model"],
+            "choices": choices,
+        })
+    };
+    let delta =
+        |delta: Value| chunk(json!([{ "index": 0, "delta": delta, "finish_reason": null }]));
+    let pieces = |text: &str| -> Vec<String> {
+        let chars: Vec<char> = text.chars().collect();
+        chars.chunks(7).map(|c| c.iter().collect()).collect()
+    };
+    let choice = &completion["choices"][0];
+    let message = &choice["message"];
+    let mut chunks = vec![delta(json!({ "role": "assistant", "content": "" }))];
+    for text in pieces(message["content"].as_str().unwrap_or("")) {
+        chunks.push(delta(json!({ "content": text })));
+    }
+    for (index, call) in message["tool_calls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        chunks.push(delta(json!({ "tool_calls": [{
+            "index": index, "id": call["id"], "type": "function",
+            "function": { "name": call["function"]["name"], "arguments": "" },
+        }] })));
+        for arguments in pieces(call["function"]["arguments"].as_str().unwrap_or("")) {
+            chunks.push(delta(json!({ "tool_calls": [{
+                "index": index, "function": { "arguments": arguments },
+            }] })));
+        }
+    }
+    chunks.push(chunk(
+        json!([{ "index": 0, "delta": {}, "finish_reason": choice["finish_reason"] }]),
+    ));
+    if completion.get("usage").is_some() {
+        let mut last = chunk(json!([]));
+        last["usage"] = completion["usage"].clone();
+        chunks.push(last);
+    }
+    chunks
+        .into_iter()
+        .map(|chunk| format!("data: {chunk}\n\n"))
+        .chain(["data: [DONE]\n\n".to_owned()])
         .collect()
 }
 
@@ -678,6 +739,12 @@ impl OpenAiReply {
     }
 
     /// This reply, given only after `d`.
+    /// This reply, when streamed, broken off after its first `n` chunks.
+    pub fn cut_after(mut self, n: usize) -> OpenAiReply {
+        self.0.cut_after = Some(n);
+        self
+    }
+
     pub fn delay(mut self, d: Duration) -> OpenAiReply {
         self.0.delay = Some(d);
         self

@@ -6,47 +6,29 @@
 
 use std::time::Duration;
 
-use eventsource_stream::Eventsource;
-use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::{PROVIDER, WireUsage, error_kind_of};
+use crate::llm::sse::Events;
 use crate::llm::{ContentBlock, LlmError, Response, StopReason, StreamEvent, StreamSink};
 
 /// Reads the event stream of a successful answer to its end. `idle` bounds the wait for each
-/// event (the model may write for minutes, but never falls silent that long: the API sends
-/// `ping`s).
+/// event (the API sends `ping`s while the model thinks).
 pub(super) async fn read(
     response: reqwest::Response,
     request_id: Option<String>,
     sink: &StreamSink,
     idle: Duration,
 ) -> Result<Response, LlmError> {
-    let mut events = response.bytes_stream().eventsource();
+    let mut events = Events::of(response, idle, PROVIDER);
     let mut message = Assembler::new(request_id);
-    loop {
-        let next = tokio::time::timeout(idle, events.next())
-            .await
-            .map_err(|_| LlmError::Timeout {
-                provider: PROVIDER,
-                seconds: idle.as_secs().max(1),
-            })?;
-        match next {
-            Some(Ok(event)) => {
-                if message.on(&event.event, &event.data, sink)? == Progress::Done {
-                    return message.finish();
-                }
-            }
-            Some(Err(err)) => {
-                return Err(LlmError::Connection {
-                    provider: PROVIDER,
-                    message: format!("the answer's stream broke off: {err}"),
-                });
-            }
-            None => return Err(message.malformed("the stream ended before the message did")),
+    while let Some(event) = events.next().await? {
+        if message.on(&event.event, &event.data, sink)? == Progress::Done {
+            return message.finish();
         }
     }
+    Err(message.malformed("the stream ended before the message did"))
 }
 
 #[derive(Debug, PartialEq, Eq)]
