@@ -135,7 +135,9 @@ pub struct ToolCallRecord {
 
 impl Aim {
     /// Answers `message` from `actor` in a new conversation or in `conversation_id`, which
-    /// must be the actor's and active.
+    /// must be the actor's and active. The turn runs on its own task: a caller that goes away
+    /// (a client that hung up) stops it as [`Aim::cancel_chat`] does, and what was said by
+    /// then is still stored.
     pub async fn chat(
         &self,
         actor: &Actor,
@@ -143,7 +145,19 @@ impl Aim {
         conversation_id: Option<ConversationId>,
     ) -> AimResult<ChatOutput> {
         let started = self.begin_turn(actor, message, conversation_id).await?;
-        self.answer(actor, started, None).await
+        let stop = started.running.token().clone().drop_guard();
+        let aim = self.clone();
+        let actor = *actor;
+        let turn = tokio::spawn(async move { aim.answer(&actor, started, None).await });
+        let result = match turn.await {
+            Ok(result) => result,
+            Err(failed) => match failed.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(_) => panic!("the runtime shut down during a chat turn"),
+            },
+        };
+        stop.disarm();
+        result
     }
 
     /// [`Aim::chat`] reported as it happens (see [`ChatEvent`]). What is wrong before the turn

@@ -528,4 +528,48 @@ both_backends! {
         let turn_two = &fake.requests()[1].body["messages"];
         assert!(turn_two[1]["content"][0]["text"].as_str().unwrap().contains("stopped"), "{turn_two}");
     }
+
+    async fn a_plain_turn_whose_client_hangs_up_is_stopped_and_kept(t: TestDb) {
+        let fake = FakeAnthropic::start().await;
+        fake.push(Reply::text_and_tool_use(
+            "Let me look him up.",
+            &[("toolu_1", "search_customer", json!({ "query": "Mark" }))],
+        ));
+        fake.push(Reply::text("Mark Huggins has two dogs.").delay(Duration::from_secs(20)));
+        let api = api_with_model(t, &fake).await;
+        let request = api
+            .server
+            .client
+            .post(api.server.url("/api/v2/admin/aim/chat"))
+            .bearer_auth(&api.staff_token)
+            .json(&json!({ "message": "Search for customer Mark" }))
+            .send();
+        let client = tokio::spawn(request);
+        // The tool ran and the model was asked again; the client hangs up while it thinks.
+        for _ in 0..400 {
+            if fake.requests().len() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(fake.requests().len(), 2);
+        client.abort();
+
+        let list: Value = api
+            .server
+            .client
+            .get(api.server.url("/api/v2/admin/aim/conversations"))
+            .bearer_auth(&api.staff_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let conversation = list[0]["id"].as_str().unwrap().to_owned();
+        let messages = wait_for_messages(&api.server, &api.staff_token, &conversation, 2).await;
+        assert_eq!(messages[1]["cancelled"], true);
+        assert_eq!(messages[1]["content"], "Let me look him up.");
+        assert_eq!(messages[1]["toolCalls"][0]["name"], "search_customer");
+    }
 }
