@@ -3,8 +3,9 @@
 //! latency of `Facility::search_customers` for typical queries against a plain
 //! `LIKE '%…%'` scan of the same rows, measured alternately in one run.
 //!
-//! `cargo bench --bench search` (`AIM_BENCH_CUSTOMERS=20000` for a quicker run). Each figure is
-//! also printed as `RESULT <name> <value> <unit>`.
+//! `cargo bench --bench search` (`AIM_BENCH_CUSTOMERS=20000` for a quicker run,
+//! `AIM_BENCH_SMOKE=1` for a check that it still runs). Each figure is also printed as
+//! `RESULT <name> <value> <unit>`.
 
 use std::time::{Duration, Instant};
 
@@ -284,14 +285,16 @@ async fn run(backend: &str, db: Db, n: usize, iterations: usize) {
 
 #[tokio::main]
 async fn main() {
+    // A short run that only shows the benchmark still works.
+    let smoke = std::env::var("AIM_BENCH_SMOKE").is_ok_and(|v| !v.is_empty() && v != "0");
     let n: usize = std::env::var("AIM_BENCH_CUSTOMERS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+        .unwrap_or(if smoke { 2_000 } else { 100_000 });
     let iterations: usize = std::env::var("AIM_BENCH_ITERATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(101);
+        .unwrap_or(if smoke { 11 } else { 101 });
 
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
