@@ -1,6 +1,7 @@
 // The playground in a real browser (Debian's chromium driven by playwright-core) against
 // `aim serve --demo` with the offline model:
-//   - the chat console: sign in, ask "How's today looking?", see the answer and its tools;
+//   - the chat console: sign in, ask "How's today looking?", see the answer written in steps
+//     with its tools as chips and a Stop button meanwhile, then the stored answer and its tools;
 //     confirm a booking AIM proposes;
 //   - the live alert feed: another client marks an alert read, the badge and the list follow;
 //   - GraphiQL: sign in, run `{ me { email } }`, see the email; the schema loads; a
@@ -72,16 +73,55 @@ try {
     await chat.locator('#feed-status[data-status="live"]').waitFor();
   });
 
-  await step('chat console: "How\'s today looking?" is answered', async () => {
+  await step('chat console: "How\'s today looking?" is answered as AIM writes it', async () => {
+    // What the streamed turn looked like at each change of the page, whenever it happened:
+    // the answer's text at each step, the tool chips and the Stop button while AIM wrote.
+    await chat.evaluate(() => {
+      const seen = { texts: [], chipsWhileWriting: [], chipsDone: [], stopWhileWriting: false };
+      window.streamSeen = seen;
+      new MutationObserver((records) => {
+        for (const r of records) {
+          const streaming = r.target instanceof Element ? r.target.closest('.message.streaming') : null;
+          if (!streaming) continue;
+          if (!document.getElementById('stop').hidden) seen.stopWhileWriting = true;
+          if (r.target.matches('.content')) {
+            // Emptied when AIM turns to tools: what it wrote so far was thinking aloud.
+            if (!r.addedNodes.length) seen.texts = [];
+            for (const node of r.addedNodes) if (node.nodeType === Node.TEXT_NODE) seen.texts.push(node.data);
+          }
+          for (const node of r.addedNodes) {
+            if (node instanceof Element && node.matches('.tool-chip') && streaming.getAttribute('aria-busy') === 'true') {
+              seen.chipsWhileWriting.push(`${node.dataset.tool} ${node.className}`);
+            }
+          }
+          if (r.type === 'attributes' && r.target.matches('.tool-chip.done')) seen.chipsDone.push(r.target.dataset.tool);
+        }
+      }).observe(document.getElementById('messages'), { childList: true, subtree: true, attributes: true, attributeFilter: ['class'] });
+    });
     const message = chat.getByLabel('Message to AIM');
     await message.fill("How's today looking?");
     await message.press('Enter');
-    const answer = chat.locator('#messages .message.assistant:not(.thinking)').first();
+    const stop = chat.getByRole('button', { name: 'Stop the answer' });
+    // The stored answer replaces the streamed one once the turn is complete.
+    const answer = chat.locator('#messages .message.assistant:not(.streaming)').first();
     await answer.waitFor({ timeout: 30_000 });
+    await stop.waitFor({ state: 'hidden' });
     const text = await answer.locator('.content').innerText();
     assert.ok(text.trim().length > 20, `an answer, got ${JSON.stringify(text)}`);
     const tools = await answer.locator('.tools summary').innerText();
     assert.match(tools, /get_today_summary/);
+
+    const seen = await chat.evaluate(() => window.streamSeen);
+    const texts = seen.texts.filter(Boolean);
+    assert.ok(texts.length > 1, `the answer appeared in steps, saw ${JSON.stringify(texts)}`);
+    for (let i = 1; i < texts.length; i++) {
+      assert.ok(texts[i].startsWith(texts[i - 1]) && texts[i].length > texts[i - 1].length, `the answer grew: ${JSON.stringify(texts.slice(i - 1, i + 1))}`);
+    }
+    assert.equal(texts.at(-1).trim(), text.trim(), 'the streamed answer is the stored one');
+    assert.ok(seen.chipsWhileWriting.includes('get_today_summary tool-chip running'), `a running chip while AIM wrote: ${seen.chipsWhileWriting}`);
+    assert.ok(seen.chipsDone.includes('get_today_summary'), `the chip turned done: ${seen.chipsDone}`);
+    assert.ok(seen.stopWhileWriting, 'the Stop button while AIM wrote');
+    assert.match(await chat.getByRole('status').filter({ hasText: /AIM has answered/ }).innerText(), /answered/);
     // The new conversation is listed and open.
     await chat.locator('#conversation-list button[aria-current="true"]').waitFor();
     assert.equal(await chat.locator('#chat-heading').innerText(), "How's today looking?");

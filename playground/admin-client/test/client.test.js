@@ -194,7 +194,7 @@ describe('streamed chat turns', () => {
   test('a proposed booking arrives as action_pending, in the answer\'s pendingActions too', async () => {
     const c = client();
     await c.login(DEMO_STAFF_EMAIL, DEMO_PASSWORD);
-    const { answer, events } = await stream(c, 'Book Pepper for daycare next Friday');
+    const { answer, events } = await stream(c, 'Book Pepper for daycare next Thursday');
     const pending = events.filter((e) => e.type === 'action_pending').map((e) => e.action);
     assert.equal(pending.length, 1, events.map((e) => e.type).join());
     assert.equal(pending[0].status, 'pending');
