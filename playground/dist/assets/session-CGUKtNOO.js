@@ -1,4 +1,4 @@
-import{createClient as M}from"./graphql-ws-xUvryYq7.js";const b="/api/v2";class E extends Error{constructor(n,r,o){const a=r&&typeof r=="object"&&r.error||{};super(a.message||o||`HTTP ${n}`),this.name="AimApiError",this.status=n,this.code=a.code||(n===0?"network":"http_"+n),this.requestId=a.requestId,this.field=a.field}}const F=`subscription AlertEvents($minSeverity: AimAlertSeverity, $after: String) {
+import{L as M}from"./graphql-SEUE9Dog.js";const b="/api/v2";class E extends Error{constructor(n,r,o){const a=r&&typeof r=="object"&&r.error||{};super(a.message||o||`HTTP ${n}`),this.name="AimApiError",this.status=n,this.code=a.code||(n===0?"network":"http_"+n),this.requestId=a.requestId,this.field=a.field}}const F=`subscription AlertEvents($minSeverity: AimAlertSeverity, $after: String) {
   aimAlertEvents(minSeverity: $minSeverity, after: $after) {
     cursor
     kind
