@@ -6,7 +6,8 @@
 //   - the live alert feed: another client marks an alert read, the badge and the list follow;
 //   - GraphiQL: sign in, run `{ me { email } }`, see the email; the schema loads; a
 //     subscription resumed after a cursor receives the alert events since, over the WebSocket;
-// and nothing is loaded from another host, nothing breaks the Content-Security-Policy.
+// and nothing is loaded from another host, nothing breaks the Content-Security-Policy, the chat
+// console loads none of GraphiQL's code or styles.
 //
 // CHROMIUM overrides the browser binary (default: `chromium` on the PATH).
 
@@ -28,6 +29,8 @@ assert.match(server.output(), new RegExp(`Playground: +${server.url}/playground`
 const problems = [];
 let browser;
 const pages = [];
+/** The URLs each page requested, by page name. */
+const requests = new Map();
 /** The cursor of the event of the read done by another client, for GraphiQL to resume after. */
 let readCursor;
 
@@ -39,8 +42,11 @@ function watch(page, name) {
       problems.push(`${name}: ${msg.text()}`);
     }
   });
+  const requested = [];
+  requests.set(name, requested);
   page.on('request', (request) => {
     const url = request.url();
+    requested.push(url);
     if (/^(https?|wss?):/.test(url) && new URL(url).host !== new URL(origin).host) {
       problems.push(`${name}: requested another host: ${url}`);
     }
@@ -71,6 +77,9 @@ try {
     await chat.getByRole('button', { name: 'Sign in' }).click();
     await chat.getByRole('status').filter({ hasText: `Signed in as ${DEMO_EMAIL}` }).waitFor();
     await chat.locator('#feed-status[data-status="live"]').waitFor();
+    // The console shares graphql-js with GraphiQL but loads nothing else of it.
+    const graphiqlAssets = requests.get('chat console').filter((url) => /\/assets\/graphiql-/.test(url));
+    assert.deepEqual(graphiqlAssets, [], 'the chat console loads no GraphiQL chunk or styles');
   });
 
   await step('chat console: "How\'s today looking?" is answered as AIM writes it', async () => {
