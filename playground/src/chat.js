@@ -172,6 +172,7 @@ function createTurn(message) {
     openedIn: state.current?.id ?? null,
     conversationId: state.current?.id ?? null,
     stream: new AbortController(),
+    started: false, // the server took the message
     stopping: false,
     text: '', // since the last tool
     thoughts: '',
@@ -196,6 +197,7 @@ function onTurnEvent(turn, event) {
   const atBottom = ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 40;
   switch (event.type) {
     case 'started':
+      turn.started = true;
       turn.conversationId = event.conversationId;
       break;
     case 'text_delta':
@@ -308,8 +310,8 @@ async function send(event) {
   const conversationId = answer?.conversationId ?? turn.conversationId;
   const stopped = answer?.cancelled || turn.stream.signal.aborted;
   turn.view.answer.setAttribute('aria-busy', 'false');
-  if (failure && !turn.conversationId && !turn.stream.signal.aborted && !ui.message.value) {
-    // Refused before it started: nothing is on record, so the message is offered again.
+  if (failure && !turn.started && !ui.message.value) {
+    // Refused or stopped before it started: the message is offered again.
     ui.message.value = message;
   }
   // The stored answer replaces the streamed one, unless another conversation was opened meanwhile.
@@ -334,7 +336,7 @@ async function stop() {
   turn.stopping = true;
   setRunning(turn, 'Stopping…');
   let stopped = false;
-  if (turn.conversationId) {
+  if (turn.started) {
     try {
       stopped = await client.cancelChat(turn.conversationId);
     } catch {

@@ -2,7 +2,8 @@
 // `aim serve --demo` with the offline model:
 //   - the chat console: sign in, ask "How's today looking?", see the answer written in steps
 //     with its tools as chips and a Stop button meanwhile, then the stored answer and its tools;
-//     confirm a booking AIM proposes;
+//     confirm a booking AIM proposes; Stop before the turn starts; an answer stored as stopped
+//     is marked so;
 //   - the live alert feed: another client marks an alert read, the badge and the list follow;
 //   - GraphiQL: sign in, run `{ me { email } }`, see the email; the schema loads; a
 //     subscription resumed after a cursor receives the alert events since, over the WebSocket;
@@ -147,6 +148,52 @@ try {
     await confirm.click();
     await chat.locator('#actions').waitFor({ state: 'hidden' });
     await waitFor(async () => (await chat.locator('#conversation-list li').count()) === 2, 'two conversations listed');
+  });
+
+  // The offline model answers in a few milliseconds, too fast to stop from here; the network is
+  // held or rewritten instead, to see what the console does.
+  await step('chat console: Stop ends a turn before it starts and offers the message again', async () => {
+    let hold;
+    const held = new Promise((resolve) => (hold = resolve));
+    const CHAT = '**/api/v2/admin/aim/chat';
+    await chat.route(CHAT, (route) => hold(route));
+    try {
+      const message = chat.getByLabel('Message to AIM');
+      await message.fill('How many dogs are here today?');
+      await message.press('Enter');
+      const route = await held;
+      const stop = chat.getByRole('button', { name: 'Stop the answer' });
+      await stop.click();
+      await stop.waitFor({ state: 'hidden' });
+      await chat.locator('#turn-status', { hasText: 'Stopped.' }).waitFor();
+      assert.equal(await message.inputValue(), 'How many dogs are here today?');
+      assert.equal(await chat.getByRole('button', { name: 'Send' }).isEnabled(), true);
+      assert.equal(await chat.locator('#chat-error').innerText(), '');
+      await route.abort().catch(() => {}); // the page closed the request already
+    } finally {
+      await chat.unroute(CHAT);
+      await chat.getByLabel('Message to AIM').fill('');
+    }
+  });
+
+  await step('chat console: an answer stored as stopped is marked so', async () => {
+    const CONVERSATION = /\/api\/v2\/admin\/aim\/conversations\/[0-9a-f-]{36}$/;
+    await chat.route(CONVERSATION, async (route) => {
+      const response = await route.fetch();
+      const detail = await response.json();
+      const answer = detail.messages.findLast((m) => m.role === 'assistant');
+      Object.assign(answer, { cancelled: true, content: answer.content.split(' ').slice(0, 4).join(' ') });
+      await route.fulfill({ response, json: detail });
+    });
+    try {
+      await chat.locator('#conversation-list button', { hasText: "How's today looking?" }).click();
+      const answer = chat.locator('#messages .message.assistant.stopped');
+      await answer.waitFor();
+      assert.match(await answer.locator('.meta').innerText(), /stopped/);
+      assert.match(await answer.innerText(), /Stopped before AIM had finished/);
+    } finally {
+      await chat.unroute(CONVERSATION);
+    }
   });
 
   await step('alert feed: a read by another client lowers the badge', async () => {

@@ -110,6 +110,8 @@ export function createAimClient(options = {}) {
         const event = chatEvent(next.value);
         if (!event) continue;
         onEvent?.(event);
+        // Aborted meanwhile: what had arrived already is not reported either.
+        if (signal?.aborted) throw signal.reason;
         if (event.type === 'completed') return event.response;
         if (event.type === 'failed') throw event.error;
       }

@@ -237,6 +237,21 @@ describe('chatStream over a scripted server', () => {
     await assert.rejects(turn, { name: 'AbortError' });
   });
 
+  test('aborting while events that arrived together are reported stops at once', async () => {
+    const { c } = scripted(() => sse(TURN));
+    const stop = new AbortController();
+    const events = [];
+    const turn = c.chatStream('hi', null, {
+      signal: stop.signal,
+      onEvent: (e) => {
+        events.push(e.type);
+        if (e.type === 'started') stop.abort();
+      },
+    });
+    await assert.rejects(turn, { name: 'AbortError' });
+    assert.deepEqual(events, ['started']);
+  });
+
   test('a server that answers JSON instead of a stream still gives the answer', async () => {
     const { c } = scripted(
       () => new Response('{"responseText":"Hi","conversationId":"c1","toolsUsed":[],"modelUsed":"m","messageId":"m1"}', {
