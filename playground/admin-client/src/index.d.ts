@@ -51,11 +51,6 @@ export interface AimChatResponse {
   messageId: Uuid;
   pendingActions?: AimAction[];
   /** The turn was stopped (`cancelChat`): `responseText` is what AIM had said by then. */
-  cancelled?: boolean;
-}
-
-/** A streamed turn's answer: `cancelled` is always there. */
-export interface AimChatStreamResponse extends AimChatResponse {
   cancelled: boolean;
 }
 
@@ -74,7 +69,7 @@ export type AimChatEvent =
   /** AIM proposed an action; it waits for `confirmAction` or `cancelAction`. */
   | { type: 'action_pending'; action: AimAction }
   /** The last event of a turn that was answered or stopped. */
-  | { type: 'completed'; response: AimChatStreamResponse }
+  | { type: 'completed'; response: AimChatResponse }
   /** The last event of a turn that failed; `chatStream` rejects with this error. */
   | { type: 'failed'; error: AimApiError };
 
@@ -129,7 +124,7 @@ export interface AimMessage {
   cacheReadTokens?: number | null;
   cacheWriteTokens?: number | null;
   /** An answer that was stopped before it was complete. */
-  cancelled?: boolean;
+  cancelled: boolean;
 }
 
 /** A conversation with its messages (oldest first) and its actions (newest first). */
@@ -225,7 +220,7 @@ export interface AimClient {
    * hears each event; resolves with the answer (also when stopped: `cancelled`); rejects with
    * `AimApiError` when the server refuses the message or the turn fails.
    */
-  chatStream(message: string, conversationId?: string | null, options?: ChatStreamOptions): Promise<AimChatStreamResponse>;
+  chatStream(message: string, conversationId?: string | null, options?: ChatStreamOptions): Promise<AimChatResponse>;
   /** Stops the conversation's running turn; false when none was running. */
   cancelChat(conversationId: string): Promise<boolean>;
   /** The caller's conversations, most recently used first (the first page unless `query` says). */

@@ -77,6 +77,7 @@ describe('chat and conversations (the seed\'s adminAimApi)', () => {
     const first = await manager.chat("How's today looking?");
     assert.ok(first.responseText.length > 20);
     assert.equal(first.modelUsed, 'aim-offline');
+    assert.equal(first.cancelled, false);
     assert.ok(first.toolsUsed.includes('get_today_summary'), first.toolsUsed.join());
     assert.match(first.conversationId, /^[0-9a-f-]{36}$/);
 
@@ -92,6 +93,7 @@ describe('chat and conversations (the seed\'s adminAimApi)', () => {
     const tools = detail.messages[1].toolCalls;
     assert.ok(Array.isArray(tools) && tools.some((t) => t.name === 'get_today_summary'));
     assert.equal(typeof tools[0].isError, 'boolean');
+    assert.deepEqual(detail.messages.map((m) => m.cancelled), [false, false, false, false]);
   });
 
   test('getConversations lists the caller\'s conversations, newest first, paged by cursor', async () => {
