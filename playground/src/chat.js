@@ -160,7 +160,7 @@ function createTurn(message) {
   const answer = el(
     'li',
     { className: 'message assistant streaming', 'aria-busy': 'true' },
-    el('div', { className: 'meta' }, 'AIM · ', el('span', { className: 'stream-state' }, 'writing')),
+    el('div', { className: 'meta' }, 'AIM · writing…'),
     thoughts,
     chips,
     content,
