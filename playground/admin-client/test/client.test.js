@@ -225,6 +225,10 @@ describe('streamed chat turns', () => {
     assert.deepEqual(events, []);
   });
 
+  test('a message too long is refused with 422 naming the field', async () => {
+    await assert.rejects(manager.chatStream('x'.repeat(4001)), { name: 'AimApiError', status: 422, field: 'message' });
+  });
+
   test('an unknown conversation is refused with 404', async () => {
     await assert.rejects(manager.chatStream('hi', '00000000-0000-4000-8000-000000000000'), {
       name: 'AimApiError',
