@@ -22,10 +22,12 @@ export default defineConfig({
         // (content hashes) and the committed files alone.
         manualChunks(id) {
           if (!id.includes('/node_modules/')) return undefined;
-          // Prettier stays lazy (GraphiQL loads it to prettify); graphql-ws is shared with the
-          // chat console, which needs nothing else of GraphiQL's.
+          // Prettier stays lazy (GraphiQL loads it to prettify). graphql-ws, and graphql-js
+          // which it imports, are shared with the chat console, which needs nothing else of
+          // GraphiQL's: were graphql-js in GraphiQL's chunk, the console would load all of it,
+          // styles included, to run graphql-js's modules first.
           if (/\/node_modules\/prettier\//.test(id)) return undefined;
-          if (/\/node_modules\/graphql-ws\//.test(id)) return 'graphql-ws';
+          if (/\/node_modules\/graphql(-ws)?\//.test(id)) return 'graphql';
           return 'graphiql';
         },
       },

@@ -1,6 +1,7 @@
 // /playground/chat: the staff chat console, built on the admin client. Conversations (paged),
-// the open conversation's messages with the tools each answer used, the actions AIM proposed
-// (confirm or cancel), and the live alert feed with its unread count.
+// the open conversation's messages with the tools each answer used, answers streamed as AIM
+// writes them (tools shown as they run, a Stop button), the actions AIM proposed (confirm or
+// cancel), and the live alert feed with its unread count.
 
 import './playground.css';
 
@@ -21,6 +22,8 @@ const ui = {
   composer: $('composer'),
   message: $('message'),
   send: $('send'),
+  stop: $('stop'),
+  turnStatus: $('turn-status'),
   chatError: $('chat-error'),
   unreadCount: $('unread-count'),
   feedStatus: $('feed-status'),
@@ -32,7 +35,7 @@ const state = {
   conversations: [],
   conversationsCursor: null,
   current: null, // the open conversation's detail
-  pending: null, // the message being answered
+  turn: null, // the message being answered, and the answer so far (see `send`)
   alerts: new Map(), // open alerts by id, newest first
   alertsCursor: null,
   stopFeed: null,
@@ -97,10 +100,7 @@ function renderConversation() {
   ui.chatHeading.textContent = c ? c.title || 'Untitled' : 'New conversation';
   ui.archive.hidden = !c || c.status !== 'active';
   const items = (c?.messages ?? []).map(renderMessage);
-  if (state.pending) {
-    items.push(renderMessage({ role: 'user', content: state.pending, createdAt: new Date().toISOString() }));
-    items.push(el('li', { className: 'message assistant thinking' }, el('p', {}, 'AIM is thinking…')));
-  }
+  if (turnShown()) items.push(...state.turn.nodes);
   if (!items.length) items.push(el('li', { className: 'empty' }, 'Ask AIM about bookings, customers, dogs, staff or alerts.'));
   ui.messages.replaceChildren(...items);
   ui.messages.lastElementChild?.scrollIntoView({ block: 'end' });
@@ -130,15 +130,136 @@ function renderMessage(m) {
     : null;
   return el(
     'li',
-    { className: `message ${m.role}` },
-    el('div', { className: 'meta' }, m.role === 'user' ? 'You' : `AIM${m.modelUsed ? ` (${m.modelUsed})` : ''}`, ' · ', el('time', { dateTime: m.createdAt }, time(m.createdAt))),
+    { className: `message ${m.role}${m.cancelled ? ' stopped' : ''}` },
+    el(
+      'div',
+      { className: 'meta' },
+      m.role === 'user' ? 'You' : `AIM${m.modelUsed ? ` (${m.modelUsed})` : ''}`,
+      ' · ',
+      el('time', { dateTime: m.createdAt }, time(m.createdAt)),
+      m.cancelled ? el('span', { className: 'stopped-mark' }, ' · stopped') : null,
+    ),
     el('p', { className: 'content' }, m.content),
+    m.cancelled ? el('p', { className: 'stopped-note' }, 'Stopped before AIM had finished.') : null,
     tools,
   );
 }
 
+// --- A turn being answered -----------------------------------------------------------------
+
+/**
+ * A turn as it streams: the staff message, then AIM's answer growing in place. Text before a
+ * round of tools is AIM thinking aloud (shown apart, muted); each tool is a chip that turns done
+ * or failed; the text after the last tool is the answer.
+ */
+function createTurn(message) {
+  const content = el('p', { className: 'content' });
+  const thoughts = el('p', { className: 'thoughts', hidden: true });
+  const status = el('p', { className: 'writing' }, 'AIM is thinking…');
+  const chips = el('ul', { className: 'tool-chips', ariaLabel: 'Tools', hidden: true });
+  const answer = el(
+    'li',
+    { className: 'message assistant streaming', 'aria-busy': 'true' },
+    el('div', { className: 'meta' }, 'AIM · writing…'),
+    thoughts,
+    chips,
+    content,
+    status,
+  );
+  const user = renderMessage({ role: 'user', content: message, createdAt: new Date().toISOString() });
+  return {
+    message,
+    openedIn: state.current?.id ?? null,
+    conversationId: state.current?.id ?? null,
+    stream: new AbortController(),
+    started: false, // the server took the message
+    stopping: false,
+    text: '', // since the last tool
+    thoughts: '',
+    chips: new Map(), // tool call id → chip
+    actions: [],
+    nodes: [user, answer],
+    view: { answer, content, thoughts, status, chips },
+  };
+}
+
+/** Whether the open conversation is the one the running turn belongs to. */
+function turnShown() {
+  const turn = state.turn;
+  if (!turn) return false;
+  const open = state.current?.id ?? null;
+  return open === turn.openedIn || (open !== null && open === turn.conversationId);
+}
+
+/** Shows one event of the running turn. */
+function onTurnEvent(turn, event) {
+  const view = turn.view;
+  const atBottom = ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 40;
+  switch (event.type) {
+    case 'started':
+      turn.started = true;
+      turn.conversationId = event.conversationId;
+      break;
+    case 'text_delta':
+      turn.text += event.text;
+      view.content.textContent = turn.text;
+      view.status.hidden = true;
+      break;
+    case 'tool_call_started': {
+      if (turn.text) {
+        // What came before the tools was AIM thinking aloud.
+        turn.thoughts += (turn.thoughts ? '\n' : '') + turn.text;
+        turn.text = '';
+        view.thoughts.textContent = turn.thoughts;
+        view.thoughts.hidden = false;
+        view.content.textContent = '';
+      }
+      const chip = el(
+        'li',
+        { className: 'tool-chip running', 'data-tool': event.name },
+        el('code', {}, event.name),
+        el('span', { className: 'tool-state' }, ' running…'),
+      );
+      chip.title = JSON.stringify(event.input);
+      turn.chips.set(event.id, chip);
+      view.chips.append(chip);
+      view.chips.hidden = false;
+      view.status.textContent = `AIM is using ${event.name}…`;
+      view.status.hidden = false;
+      break;
+    }
+    case 'tool_call_finished': {
+      const chip = turn.chips.get(event.id);
+      if (!chip) break;
+      chip.className = `tool-chip ${event.isError ? 'error' : 'done'}`;
+      chip.querySelector('.tool-state').textContent = ` ${event.isError ? 'failed' : 'done'}, ${event.durationMs} ms`;
+      if (![...turn.chips.values()].some((c) => c.classList.contains('running'))) view.status.textContent = 'AIM is writing…';
+      break;
+    }
+    case 'action_pending':
+      turn.actions.push(event.action);
+      renderActions();
+      break;
+    default:
+      break;
+  }
+  if (atBottom && turnShown()) view.answer.scrollIntoView({ block: 'end' });
+}
+
+/** Sets the Send and Stop buttons and the turn's status line for `turn` (none: idle). */
+function setRunning(turn, status = '') {
+  ui.send.disabled = !!turn;
+  ui.stop.hidden = !turn;
+  ui.stop.disabled = !!turn?.stopping;
+  ui.stop.textContent = turn?.stopping ? 'Stopping…' : 'Stop';
+  ui.stop.setAttribute('aria-label', turn?.stopping ? 'Stopping the answer' : 'Stop the answer');
+  ui.turnStatus.textContent = status;
+}
+
 function renderActions() {
-  const pending = (state.current?.actions ?? []).filter((a) => a.status === 'pending');
+  const known = state.current?.actions ?? [];
+  const proposed = turnShown() ? state.turn.actions.filter((a) => !known.some((k) => k.id === a.id)) : [];
+  const pending = [...proposed, ...known].filter((a) => a.status === 'pending');
   ui.actions.hidden = !pending.length;
   ui.actionList.replaceChildren(
     ...pending.map((a) =>
@@ -168,27 +289,62 @@ async function decide(action, how) {
 async function send(event) {
   event.preventDefault();
   const message = ui.message.value.trim();
-  if (!message || state.pending) return;
+  if (!message || state.turn) return;
   ui.chatError.textContent = '';
-  state.pending = message;
+  const turn = createTurn(message);
+  state.turn = turn;
   ui.message.value = '';
-  ui.send.disabled = true;
+  setRunning(turn, 'AIM is answering…');
   renderConversation();
+  let answer = null;
+  let failure = null;
   try {
-    const answer = await client.chat(message, state.current?.id);
-    state.pending = null;
-    state.current = await client.getConversation(answer.conversationId);
-    renderConversation();
-    await loadConversations();
+    answer = await client.chatStream(message, turn.conversationId, {
+      signal: turn.stream.signal,
+      onEvent: (e) => onTurnEvent(turn, e),
+    });
   } catch (err) {
-    state.pending = null;
-    ui.message.value = message;
-    ui.chatError.textContent = err.message;
-    renderConversation();
-  } finally {
-    ui.send.disabled = false;
-    ui.message.focus();
+    failure = err;
   }
+  if (state.turn !== turn) return; // signed out meanwhile
+  const conversationId = answer?.conversationId ?? turn.conversationId;
+  const stopped = answer?.cancelled || turn.stream.signal.aborted;
+  turn.view.answer.setAttribute('aria-busy', 'false');
+  if (failure && !turn.started && !ui.message.value) {
+    // Refused or stopped before it started: the message is offered again.
+    ui.message.value = message;
+  }
+  // The stored answer replaces the streamed one, unless another conversation was opened meanwhile.
+  try {
+    if (conversationId && turnShown()) state.current = await client.getConversation(conversationId);
+  } catch (err) {
+    failure ??= err;
+  }
+  if (state.turn !== turn) return;
+  state.turn = null;
+  renderConversation();
+  setRunning(null, stopped ? 'Stopped.' : failure ? '' : 'AIM has answered.');
+  if (failure && !turn.stream.signal.aborted) ui.chatError.textContent = failure.message;
+  ui.message.focus();
+  await loadConversations().catch(() => {});
+}
+
+/** Stops the running turn: the server is asked to, or else the stream is closed. */
+async function stop() {
+  const turn = state.turn;
+  if (!turn || turn.stopping) return;
+  turn.stopping = true;
+  setRunning(turn, 'Stopping…');
+  let stopped = false;
+  if (turn.started) {
+    try {
+      stopped = await client.cancelChat(turn.conversationId);
+    } catch {
+      stopped = false;
+    }
+  }
+  // Not started yet, or the server knew of no running turn: closing the stream stops it.
+  if (!stopped && state.turn === turn) turn.stream.abort();
 }
 
 async function archive() {
@@ -302,6 +458,9 @@ function startFeed() {
 async function start(session) {
   state.stopFeed?.();
   state.stopFeed = null;
+  state.turn?.stream.abort();
+  state.turn = null;
+  setRunning(null);
   ui.console.hidden = !session;
   ui.signedOut.hidden = !!session;
   if (!session) return;
@@ -320,8 +479,12 @@ ui.message.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
     ui.composer.requestSubmit();
+  } else if (event.key === 'Escape' && state.turn) {
+    event.preventDefault();
+    void stop();
   }
 });
+ui.stop.addEventListener('click', () => void stop());
 ui.newConversation.addEventListener('click', newConversation);
 ui.archive.addEventListener('click', archive);
 ui.moreConversations.addEventListener('click', () => loadConversations(true));

@@ -1,11 +1,14 @@
 // The playground in a real browser (Debian's chromium driven by playwright-core) against
 // `aim serve --demo` with the offline model:
-//   - the chat console: sign in, ask "How's today looking?", see the answer and its tools;
-//     confirm a booking AIM proposes;
+//   - the chat console: sign in, ask "How's today looking?", see the answer written in steps
+//     with its tools as chips and a Stop button meanwhile, then the stored answer and its tools;
+//     confirm a booking AIM proposes; Stop before the turn starts; an answer stored as stopped
+//     is marked so;
 //   - the live alert feed: another client marks an alert read, the badge and the list follow;
 //   - GraphiQL: sign in, run `{ me { email } }`, see the email; the schema loads; a
 //     subscription resumed after a cursor receives the alert events since, over the WebSocket;
-// and nothing is loaded from another host, nothing breaks the Content-Security-Policy.
+// and nothing is loaded from another host, nothing breaks the Content-Security-Policy, the chat
+// console loads none of GraphiQL's code or styles.
 //
 // CHROMIUM overrides the browser binary (default: `chromium` on the PATH).
 
@@ -27,6 +30,8 @@ assert.match(server.output(), new RegExp(`Playground: +${server.url}/playground`
 const problems = [];
 let browser;
 const pages = [];
+/** The URLs each page requested, by page name. */
+const requests = new Map();
 /** The cursor of the event of the read done by another client, for GraphiQL to resume after. */
 let readCursor;
 
@@ -38,8 +43,11 @@ function watch(page, name) {
       problems.push(`${name}: ${msg.text()}`);
     }
   });
+  const requested = [];
+  requests.set(name, requested);
   page.on('request', (request) => {
     const url = request.url();
+    requested.push(url);
     if (/^(https?|wss?):/.test(url) && new URL(url).host !== new URL(origin).host) {
       problems.push(`${name}: requested another host: ${url}`);
     }
@@ -70,18 +78,60 @@ try {
     await chat.getByRole('button', { name: 'Sign in' }).click();
     await chat.getByRole('status').filter({ hasText: `Signed in as ${DEMO_EMAIL}` }).waitFor();
     await chat.locator('#feed-status[data-status="live"]').waitFor();
+    // The console shares graphql-js with GraphiQL but loads nothing else of it.
+    const graphiqlAssets = requests.get('chat console').filter((url) => /\/assets\/graphiql-/.test(url));
+    assert.deepEqual(graphiqlAssets, [], 'the chat console loads no GraphiQL chunk or styles');
   });
 
-  await step('chat console: "How\'s today looking?" is answered', async () => {
+  await step('chat console: "How\'s today looking?" is answered as AIM writes it', async () => {
+    // What the streamed turn looked like at each change of the page, whenever it happened:
+    // the answer's text at each step, the tool chips and the Stop button while AIM wrote.
+    await chat.evaluate(() => {
+      const seen = { texts: [], chipsWhileWriting: [], chipsDone: [], stopWhileWriting: false };
+      window.streamSeen = seen;
+      new MutationObserver((records) => {
+        for (const r of records) {
+          const streaming = r.target instanceof Element ? r.target.closest('.message.streaming') : null;
+          if (!streaming) continue;
+          if (!document.getElementById('stop').hidden) seen.stopWhileWriting = true;
+          if (r.target.matches('.content')) {
+            // Emptied when AIM turns to tools: what it wrote so far was thinking aloud.
+            if (!r.addedNodes.length) seen.texts = [];
+            for (const node of r.addedNodes) if (node.nodeType === Node.TEXT_NODE) seen.texts.push(node.data);
+          }
+          for (const node of r.addedNodes) {
+            if (node instanceof Element && node.matches('.tool-chip') && streaming.getAttribute('aria-busy') === 'true') {
+              seen.chipsWhileWriting.push(`${node.dataset.tool} ${node.className}`);
+            }
+          }
+          if (r.type === 'attributes' && r.target.matches('.tool-chip.done')) seen.chipsDone.push(r.target.dataset.tool);
+        }
+      }).observe(document.getElementById('messages'), { childList: true, subtree: true, attributes: true, attributeFilter: ['class'] });
+    });
     const message = chat.getByLabel('Message to AIM');
     await message.fill("How's today looking?");
     await message.press('Enter');
-    const answer = chat.locator('#messages .message.assistant:not(.thinking)').first();
+    const stop = chat.getByRole('button', { name: 'Stop the answer' });
+    // The stored answer replaces the streamed one once the turn is complete.
+    const answer = chat.locator('#messages .message.assistant:not(.streaming)').first();
     await answer.waitFor({ timeout: 30_000 });
+    await stop.waitFor({ state: 'hidden' });
     const text = await answer.locator('.content').innerText();
     assert.ok(text.trim().length > 20, `an answer, got ${JSON.stringify(text)}`);
     const tools = await answer.locator('.tools summary').innerText();
     assert.match(tools, /get_today_summary/);
+
+    const seen = await chat.evaluate(() => window.streamSeen);
+    const texts = seen.texts.filter(Boolean);
+    assert.ok(texts.length > 1, `the answer appeared in steps, saw ${JSON.stringify(texts)}`);
+    for (let i = 1; i < texts.length; i++) {
+      assert.ok(texts[i].startsWith(texts[i - 1]) && texts[i].length > texts[i - 1].length, `the answer grew: ${JSON.stringify(texts.slice(i - 1, i + 1))}`);
+    }
+    assert.equal(texts.at(-1).trim(), text.trim(), 'the streamed answer is the stored one');
+    assert.ok(seen.chipsWhileWriting.includes('get_today_summary tool-chip running'), `a running chip while AIM wrote: ${seen.chipsWhileWriting}`);
+    assert.ok(seen.chipsDone.includes('get_today_summary'), `the chip turned done: ${seen.chipsDone}`);
+    assert.ok(seen.stopWhileWriting, 'the Stop button while AIM wrote');
+    assert.match(await chat.getByRole('status').filter({ hasText: /AIM has answered/ }).innerText(), /answered/);
     // The new conversation is listed and open.
     await chat.locator('#conversation-list button[aria-current="true"]').waitFor();
     assert.equal(await chat.locator('#chat-heading').innerText(), "How's today looking?");
@@ -98,6 +148,52 @@ try {
     await confirm.click();
     await chat.locator('#actions').waitFor({ state: 'hidden' });
     await waitFor(async () => (await chat.locator('#conversation-list li').count()) === 2, 'two conversations listed');
+  });
+
+  // The offline model answers in a few milliseconds, too fast to stop from here; the network is
+  // held or rewritten instead, to see what the console does.
+  await step('chat console: Stop ends a turn before it starts and offers the message again', async () => {
+    let hold;
+    const held = new Promise((resolve) => (hold = resolve));
+    const CHAT = '**/api/v2/admin/aim/chat';
+    await chat.route(CHAT, (route) => hold(route));
+    try {
+      const message = chat.getByLabel('Message to AIM');
+      await message.fill('How many dogs are here today?');
+      await message.press('Enter');
+      const route = await held;
+      const stop = chat.getByRole('button', { name: 'Stop the answer' });
+      await stop.click();
+      await stop.waitFor({ state: 'hidden' });
+      await chat.locator('#turn-status', { hasText: 'Stopped.' }).waitFor();
+      assert.equal(await message.inputValue(), 'How many dogs are here today?');
+      assert.equal(await chat.getByRole('button', { name: 'Send' }).isEnabled(), true);
+      assert.equal(await chat.locator('#chat-error').innerText(), '');
+      await route.abort().catch(() => {}); // the page closed the request already
+    } finally {
+      await chat.unroute(CHAT);
+      await chat.getByLabel('Message to AIM').fill('');
+    }
+  });
+
+  await step('chat console: an answer stored as stopped is marked so', async () => {
+    const CONVERSATION = /\/api\/v2\/admin\/aim\/conversations\/[0-9a-f-]{36}$/;
+    await chat.route(CONVERSATION, async (route) => {
+      const response = await route.fetch();
+      const detail = await response.json();
+      const answer = detail.messages.findLast((m) => m.role === 'assistant');
+      Object.assign(answer, { cancelled: true, content: answer.content.split(' ').slice(0, 4).join(' ') });
+      await route.fulfill({ response, json: detail });
+    });
+    try {
+      await chat.locator('#conversation-list button', { hasText: "How's today looking?" }).click();
+      const answer = chat.locator('#messages .message.assistant.stopped');
+      await answer.waitFor();
+      assert.match(await answer.locator('.meta').innerText(), /stopped/);
+      assert.match(await answer.innerText(), /Stopped before AIM had finished/);
+    } finally {
+      await chat.unroute(CONVERSATION);
+    }
   });
 
   await step('alert feed: a read by another client lowers the badge', async () => {

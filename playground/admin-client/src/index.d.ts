@@ -50,6 +50,41 @@ export interface AimChatResponse {
   modelUsed: string;
   messageId: Uuid;
   pendingActions?: AimAction[];
+  /** The turn was stopped (`cancelChat`): `responseText` is what AIM had said by then. */
+  cancelled: boolean;
+}
+
+/**
+ * An event of a streamed chat turn, in order. Text before a round of tool calls is AIM thinking
+ * aloud; the text after the last tool is the answer. The tools of one round may interleave.
+ */
+export type AimChatEvent =
+  /** The first event: the conversation the turn belongs to (new unless one was given). */
+  | { type: 'started'; conversationId: Uuid }
+  /** More of the model's text. */
+  | { type: 'text_delta'; text: string }
+  | { type: 'tool_call_started'; id: string; name: string; input: unknown }
+  /** Ends the `tool_call_started` of the same `id`. */
+  | { type: 'tool_call_finished'; id: string; name: string; isError: boolean; durationMs: number }
+  /** AIM proposed an action; it waits for `confirmAction` or `cancelAction`. */
+  | { type: 'action_pending'; action: AimAction }
+  /** The last event of a turn that was answered or stopped. */
+  | { type: 'completed'; response: AimChatResponse }
+  /** The last event of a turn that failed; `chatStream` rejects with this error. */
+  | { type: 'failed'; error: AimApiError };
+
+export interface ChatStreamOptions {
+  /** Called for each event as it arrives. */
+  onEvent?: (event: AimChatEvent) => void;
+  /** Aborting it closes the stream, which stops the turn; `chatStream` rejects with its reason. */
+  signal?: AbortSignal;
+}
+
+/** One event of a `text/event-stream`: `event` is `message` when the server named none. */
+export interface ServerSentEvent {
+  event: string;
+  data: string;
+  id: string;
 }
 
 export interface AimConversation {
@@ -88,6 +123,8 @@ export interface AimMessage {
   outputTokens?: number | null;
   cacheReadTokens?: number | null;
   cacheWriteTokens?: number | null;
+  /** An answer that was stopped before it was complete. */
+  cancelled: boolean;
 }
 
 /** A conversation with its messages (oldest first) and its actions (newest first). */
@@ -158,7 +195,10 @@ export interface AimClientOptions {
 }
 
 export declare class AimApiError extends Error {
-  /** HTTP status; 0 when the server could not be reached; 200 for a GraphQL error. */
+  /**
+   * HTTP status; 0 when the server could not be reached (or a stream broke off); 200 for a
+   * GraphQL error or a streamed turn that failed.
+   */
   status: number;
   /** The API's error code (`not_found`, `invalid_input`, `unauthorized`, …). */
   code: string;
@@ -175,6 +215,14 @@ export interface AimClient {
 
   /** Sends a message to AIM, in a new conversation unless `conversationId` is given. */
   chat(message: string, conversationId?: string | null): Promise<AimChatResponse>;
+  /**
+   * Sends a message and follows the answer as AIM writes it (server-sent events): `onEvent`
+   * hears each event; resolves with the answer (also when stopped: `cancelled`); rejects with
+   * `AimApiError` when the server refuses the message or the turn fails.
+   */
+  chatStream(message: string, conversationId?: string | null, options?: ChatStreamOptions): Promise<AimChatResponse>;
+  /** Stops the conversation's running turn; false when none was running. */
+  cancelChat(conversationId: string): Promise<boolean>;
   /** The caller's conversations, most recently used first (the first page unless `query` says). */
   getConversations(query?: ConversationQuery): Promise<AimConversation[]>;
   getConversationsPage(query?: ConversationQuery): Promise<{ conversations: AimConversation[]; nextCursor: string | null }>;
@@ -207,6 +255,12 @@ export interface AimClient {
 }
 
 export declare function createAimClient(options?: AimClientOptions): AimClient;
+
+/** Reads a `text/event-stream` body as it arrives; stopping the iteration cancels the body. */
+export declare function readEventStream(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent, void, undefined>;
+
+/** A `text/event-stream` parser: `push` it text in pieces of any size; `onEvent` hears each event. */
+export declare function createEventStreamParser(onEvent: (event: ServerSentEvent) => void): { push(text: string): void };
 
 /** The cursor of a `Link: <…>; rel="next"` header, or null. */
 export declare function nextCursor(link: string | null): string | null;

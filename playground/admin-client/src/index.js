@@ -1,6 +1,7 @@
 // The AIM admin app's client: the seed's `adminAimApi` (chat, conversations, alerts) over the
-// REST shims under /api/v2/admin/aim, pending actions, and live alert events over GraphQL on a
-// WebSocket (graphql-transport-ws), resumed after a lost connection from the last event seen.
+// REST shims under /api/v2/admin/aim, chat turns streamed as server-sent events as AIM writes
+// them, pending actions, and live alert events over GraphQL on a WebSocket
+// (graphql-transport-ws), resumed after a lost connection from the last event seen.
 
 import { createClient } from 'graphql-ws';
 
@@ -49,8 +50,9 @@ export function createAimClient(options = {}) {
     return token;
   }
 
-  async function request(method, path, body) {
-    const headers = { Accept: 'application/json' };
+  /** Sends a request; an answer other than 2xx is thrown as an `AimApiError`. */
+  async function send(method, path, { body, accept = 'application/json', signal } = {}) {
+    const headers = { Accept: accept };
     const t = await currentToken();
     if (t) headers.Authorization = `Bearer ${t}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -60,25 +62,64 @@ export function createAimClient(options = {}) {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
       });
     } catch (err) {
+      if (signal?.aborted) throw err;
       throw new AimApiError(0, null, `cannot reach the server: ${err.message}`);
     }
-    const text = await response.text();
-    let json = null;
-    if (text) {
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = null;
-      }
-    }
     if (!response.ok) {
-      const error = new AimApiError(response.status, json, text.slice(0, 200));
+      const text = await response.text();
+      const error = new AimApiError(response.status, parseJson(text), text.slice(0, 200));
       if (response.status === 401) options.onUnauthorized?.(error);
       throw error;
     }
-    return { json, next: nextCursor(response.headers.get('link')) };
+    return response;
+  }
+
+  async function request(method, path, body) {
+    const response = await send(method, path, { body });
+    return { json: parseJson(await response.text()), next: nextCursor(response.headers.get('link')) };
+  }
+
+  /** One chat turn as server-sent events; see `AimClient.chatStream`. */
+  async function chatStream(message, conversationId, streamOptions = {}) {
+    const { onEvent, signal } = streamOptions;
+    const response = await send('POST', `${API}/admin/aim/chat`, {
+      body: { message, conversationId: conversationId || undefined },
+      accept: 'text/event-stream',
+      signal,
+    });
+    if (!/^text\/event-stream/i.test(response.headers.get('content-type') ?? '')) {
+      // A server that does not stream answers the whole turn at once.
+      const event = chatEvent({ event: 'completed', data: await response.text() });
+      onEvent?.(event);
+      return event.response;
+    }
+    const events = readEventStream(response.body);
+    try {
+      for (;;) {
+        let next;
+        try {
+          next = await events.next();
+        } catch (err) {
+          if (signal?.aborted) throw err;
+          throw new AimApiError(0, null, `the connection broke off: ${err.message}`);
+        }
+        if (next.done) break;
+        const event = chatEvent(next.value);
+        if (!event) continue;
+        onEvent?.(event);
+        // Aborted meanwhile: what had arrived already is not reported either.
+        if (signal?.aborted) throw signal.reason;
+        if (event.type === 'completed') return event.response;
+        if (event.type === 'failed') throw event.error;
+      }
+    } finally {
+      await events.return(undefined); // closes the connection if it is still open
+    }
+    if (signal?.aborted) throw signal.reason;
+    throw new AimApiError(0, null, 'the connection closed before the answer was complete');
   }
 
   const get = async (path) => (await request('GET', path)).json;
@@ -224,6 +265,9 @@ export function createAimClient(options = {}) {
     // The seed's adminAimApi
     chat: async (message, conversationId) =>
       (await request('POST', `${API}/admin/aim/chat`, { message, conversationId: conversationId || undefined })).json,
+    chatStream,
+    cancelChat: async (conversationId) =>
+      (await request('POST', `${API}/admin/aim/conversations/${id(conversationId)}/cancel`)).json.cancelled,
     getConversations: async (query) => (await getConversationsPage(query)).conversations,
     getConversation: (conversationId) => get(`${API}/admin/aim/conversations/${id(conversationId)}`),
     getAlerts: async (query) =>
@@ -244,6 +288,16 @@ export function createAimClient(options = {}) {
     graphql,
     subscribeAlerts,
   };
+}
+
+/** The JSON of a body, or null when it is empty or not JSON. */
+function parseJson(text) {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 /** `?a=1&b=2` from the defined values of `query` (none: empty). */
@@ -267,6 +321,106 @@ export function nextCursor(link) {
     }
   }
   return null;
+}
+
+/** The events of a streamed chat turn; others (added later) are skipped. */
+const CHAT_EVENTS = new Set([
+  'started',
+  'text_delta',
+  'tool_call_started',
+  'tool_call_finished',
+  'action_pending',
+  'completed',
+  'failed',
+]);
+
+/** A server-sent event of a chat turn as an `AimChatEvent`, or null for one of another kind. */
+function chatEvent({ event, data }) {
+  if (!CHAT_EVENTS.has(event)) return null;
+  let payload;
+  try {
+    payload = JSON.parse(data);
+  } catch {
+    throw new AimApiError(200, { error: { code: 'invalid_response', message: `unreadable ${event} event: ${data.slice(0, 200)}` } });
+  }
+  if (event === 'completed') return { type: event, response: { ...payload, cancelled: payload?.cancelled === true } };
+  if (event === 'failed') return { type: event, error: new AimApiError(200, payload, 'the answer failed') };
+  return { ...payload, type: event };
+}
+
+/**
+ * Reads a `text/event-stream` body as it arrives: yields `{ event, data, id }` for each event
+ * (`event` is `message` when the server named none). Stopping the iteration cancels the body.
+ *
+ * @param {ReadableStream<Uint8Array>} body
+ * @returns {AsyncGenerator<import('./index').ServerSentEvent>}
+ */
+export async function* readEventStream(body) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const events = [];
+  const parser = createEventStreamParser((event) => events.push(event));
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      parser.push(done ? decoder.decode() : decoder.decode(value, { stream: true }));
+      yield* events.splice(0);
+      if (done) return;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+/**
+ * A parser of the `text/event-stream` format (WHATWG HTML, "server-sent events"): `push` it the
+ * text as it comes, in pieces of any size; it calls `onEvent` for each complete event. Lines end
+ * with LF, CRLF or CR; `:` lines are comments (keep-alives); the `data` lines of one event are
+ * joined with LF; an event without data is not dispatched.
+ *
+ * @param {(event: import('./index').ServerSentEvent) => void} onEvent
+ */
+export function createEventStreamParser(onEvent) {
+  let partial = ''; // the text of a line not yet ended
+  let afterCR = false; // the last piece ended with CR, so a LF starting the next belongs to it
+  let lastId = '';
+  let name = '';
+  let data = [];
+
+  function line(text) {
+    if (text === '') {
+      if (data.length) onEvent({ event: name || 'message', data: data.join('\n'), id: lastId });
+      name = '';
+      data = [];
+      return;
+    }
+    if (text.startsWith(':')) return;
+    const colon = text.indexOf(':');
+    const field = colon < 0 ? text : text.slice(0, colon);
+    let value = colon < 0 ? '' : text.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'event') name = value;
+    else if (field === 'data') data.push(value);
+    else if (field === 'id' && !value.includes('\0')) lastId = value;
+    // `retry` and unknown fields: nothing to do here.
+  }
+
+  return {
+    push(text) {
+      if (!text) return;
+      if (afterCR && text[0] === '\n') text = text.slice(1);
+      afterCR = false;
+      let start = 0;
+      const ends = /\r\n|\r|\n/g;
+      for (let m; (m = ends.exec(text)); ) {
+        if (m[0] === '\r' && m.index === text.length - 1) afterCR = true;
+        line(partial + text.slice(start, m.index));
+        partial = '';
+        start = ends.lastIndex;
+      }
+      partial += text.slice(start);
+    },
+  };
 }
 
 /** An event of the subscription with its alert in the REST shape (lower-case enums). */

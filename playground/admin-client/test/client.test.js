@@ -77,6 +77,7 @@ describe('chat and conversations (the seed\'s adminAimApi)', () => {
     const first = await manager.chat("How's today looking?");
     assert.ok(first.responseText.length > 20);
     assert.equal(first.modelUsed, 'aim-offline');
+    assert.equal(first.cancelled, false);
     assert.ok(first.toolsUsed.includes('get_today_summary'), first.toolsUsed.join());
     assert.match(first.conversationId, /^[0-9a-f-]{36}$/);
 
@@ -92,6 +93,7 @@ describe('chat and conversations (the seed\'s adminAimApi)', () => {
     const tools = detail.messages[1].toolCalls;
     assert.ok(Array.isArray(tools) && tools.some((t) => t.name === 'get_today_summary'));
     assert.equal(typeof tools[0].isError, 'boolean');
+    assert.deepEqual(detail.messages.map((m) => m.cancelled), [false, false, false, false]);
   });
 
   test('getConversations lists the caller\'s conversations, newest first, paged by cursor', async () => {
@@ -141,6 +143,128 @@ describe('chat and conversations (the seed\'s adminAimApi)', () => {
     if (second) {
       assert.equal((await c.cancelAction(second.id)).status, 'cancelled');
     }
+  });
+});
+
+describe('streamed chat turns', () => {
+  /** Sends `message` with chatStream; the answer and the events heard, in order. */
+  async function stream(c, message, conversationId, onEvent) {
+    const events = [];
+    const answer = await c.chatStream(message, conversationId, {
+      onEvent: (event) => {
+        events.push(event);
+        onEvent?.(event);
+      },
+    });
+    return { answer, events };
+  }
+
+  test('the text deltas make up the answer, and each tool is bracketed by its start and finish', async () => {
+    const { answer, events } = await stream(manager, "How's today looking?");
+    assert.equal(events[0].type, 'started');
+    assert.equal(events[0].conversationId, answer.conversationId);
+    assert.equal(events.at(-1).type, 'completed');
+    assert.deepEqual(events.at(-1).response, answer);
+    assert.equal(answer.cancelled, false);
+    assert.equal(answer.modelUsed, 'aim-offline');
+
+    // The text after the last tool is the answer, written in several pieces.
+    const lastTool = events.findLastIndex((e) => e.type === 'tool_call_finished');
+    const deltas = events.slice(lastTool + 1).filter((e) => e.type === 'text_delta');
+    assert.ok(deltas.length > 1, `the answer in pieces, got ${deltas.length}`);
+    assert.equal(deltas.map((e) => e.text).join(''), answer.responseText);
+
+    const started = events.filter((e) => e.type === 'tool_call_started');
+    assert.ok(started.some((e) => e.name === 'get_today_summary'), started.map((e) => e.name).join());
+    for (const call of started) {
+      const finished = events.findIndex((e) => e.type === 'tool_call_finished' && e.id === call.id);
+      assert.ok(finished > events.indexOf(call), `${call.name} finishes after it starts`);
+      assert.equal(events[finished].name, call.name);
+      assert.equal(events[finished].isError, false);
+      assert.equal(typeof events[finished].durationMs, 'number');
+    }
+    assert.deepEqual([...new Set(started.map((e) => e.name))].sort(), [...answer.toolsUsed].sort());
+
+    // The streamed answer is stored like any other.
+    const detail = await manager.getConversation(answer.conversationId);
+    const stored = detail.messages.at(-1);
+    assert.equal(stored.id, answer.messageId);
+    assert.equal(stored.content, answer.responseText);
+    assert.notEqual(stored.cancelled, true);
+  });
+
+  test('a proposed booking arrives as action_pending, in the answer\'s pendingActions too', async () => {
+    const c = client();
+    await c.login(DEMO_STAFF_EMAIL, DEMO_PASSWORD);
+    const { answer, events } = await stream(c, 'Book Pepper for daycare next Thursday');
+    const pending = events.filter((e) => e.type === 'action_pending').map((e) => e.action);
+    assert.equal(pending.length, 1, events.map((e) => e.type).join());
+    assert.equal(pending[0].status, 'pending');
+    assert.deepEqual(answer.pendingActions?.map((a) => a.id), [pending[0].id]);
+    assert.equal((await c.cancelAction(pending[0].id)).status, 'cancelled');
+  });
+
+  test('a turn continues the conversation it is given', async () => {
+    const first = await manager.chat("How's today looking?");
+    const { answer } = await stream(manager, 'Search for customer Mark Huggins', first.conversationId);
+    assert.equal(answer.conversationId, first.conversationId);
+    assert.match(answer.responseText, /Mark Huggins/);
+  });
+
+  test('without a token the stream is refused with 401 before it starts', async () => {
+    let heard = null;
+    const events = [];
+    const c = client({ onUnauthorized: (err) => (heard = err) });
+    await assert.rejects(c.chatStream('hi', null, { onEvent: (e) => events.push(e) }), (err) => {
+      assert.ok(err instanceof AimApiError);
+      assert.equal(err.status, 401);
+      assert.ok(err.requestId);
+      return true;
+    });
+    assert.equal(heard?.status, 401);
+    assert.deepEqual(events, []);
+  });
+
+  test('a message too long is refused with 422 naming the field', async () => {
+    await assert.rejects(manager.chatStream('x'.repeat(4001)), { name: 'AimApiError', status: 422, field: 'message' });
+  });
+
+  test('an unknown conversation is refused with 404', async () => {
+    await assert.rejects(manager.chatStream('hi', '00000000-0000-4000-8000-000000000000'), {
+      name: 'AimApiError',
+      status: 404,
+      code: 'not_found',
+    });
+  });
+
+  test('cancelChat answers false when nothing runs; a stopped turn completes as cancelled', async () => {
+    const first = await manager.chat("How's today looking?");
+    assert.equal(await manager.cancelChat(first.conversationId), false);
+
+    // Stopped as soon as it starts; the offline model may still finish first, and then there
+    // was nothing to stop. Either way the answer, the stream and the stored message agree.
+    let stopped = null;
+    const { answer, events } = await stream(manager, "How's today looking?", first.conversationId, (event) => {
+      if (event.type === 'started') stopped = manager.cancelChat(event.conversationId);
+    });
+    const cancelled = await stopped;
+    assert.equal(typeof cancelled, 'boolean');
+    assert.equal(answer.cancelled, cancelled);
+    assert.equal(events.at(-1).type, 'completed');
+    const said = events.filter((e) => e.type === 'text_delta').map((e) => e.text).join('');
+    if (cancelled) assert.ok(said.endsWith(answer.responseText), 'what was said so far');
+    const stored = (await manager.getConversation(first.conversationId)).messages.at(-1);
+    assert.equal(stored.role, 'assistant');
+    assert.equal(stored.cancelled === true, cancelled);
+  });
+
+  test('aborting the signal closes the stream and rejects', async () => {
+    const stop = new AbortController();
+    const turn = manager.chatStream("How's today looking?", null, {
+      signal: stop.signal,
+      onEvent: (event) => event.type === 'started' && stop.abort(),
+    });
+    await assert.rejects(turn, { name: 'AbortError' });
   });
 });
 
