@@ -347,12 +347,13 @@ async fn raw_page(
     ))
 }
 
-fn raw_routes(state: AppState) -> Router {
+/// The raw handlers, served behind the API's own middleware (request id, tracing, metrics,
+/// timeout, body limit), so that only GraphQL itself makes the difference.
+fn raw_routes() -> Router<AppState> {
     Router::new()
         .route("/bench/typename", get(raw_typename))
         .route("/bench/conversation/{id}", get(raw_conversation))
         .route("/bench/page", get(raw_page))
-        .with_state(state)
 }
 
 const PAGE_QUERY: &str = "query($c: Int!, $m: Int!) { aimConversations(first: $c) { edges { node {
@@ -388,10 +389,11 @@ async fn start_server(mut config: Config, with_raw: bool) -> Server {
         .unwrap()
         .unwrap()
         .id;
-    let mut router = app.router();
-    if with_raw {
-        router = router.merge(raw_routes(app.state.clone()));
-    }
+    let router = if with_raw {
+        app.router_with(raw_routes())
+    } else {
+        app.router()
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -691,6 +693,10 @@ async fn chat_figures(sqlite_url: &str, plan: Plan) {
         json!(["get_today_summary", "search_customer", "check_compliance"]),
         "three tool rounds: {answer}"
     );
+    let before = server.db.queries();
+    turn.send(&http).await;
+    let statements = server.db.queries() - before;
+    result("chat_turn_statements", statements as f64, "statements");
     let mut turns = Vec::new();
     for _ in 0..plan.chat_turns {
         let sent = Instant::now();
@@ -983,8 +989,24 @@ async fn main() {
     );
     let dir = tempfile::tempdir().unwrap();
     let sqlite = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
+    // `AIM_BENCH_ONLY=api,chat,serve` (any of them) runs only those parts.
+    let only = std::env::var("AIM_BENCH_ONLY").unwrap_or_default();
+    let part = |name: &str| only.is_empty() || only.split(',').any(|p| p.trim() == name);
 
-    api_figures("sqlite", Config::for_database(sqlite("api.db")), plan).await;
+    if part("api") {
+        api_all(&sqlite("api.db"), plan).await;
+    }
+    if part("chat") {
+        chat_figures(&sqlite("chat.db"), plan).await;
+    }
+    if part("serve") {
+        serve_figures(plan).await;
+    }
+}
+
+/// Figures 1–4 on SQLite, then on PostgreSQL when it answers.
+async fn api_all(sqlite_url: &str, plan: Plan) {
+    api_figures("sqlite", Config::for_database(sqlite_url), plan).await;
     match postgres_url() {
         Some(url) => match fresh_postgres(&url).await {
             Some((db_url, name)) => {
@@ -995,6 +1017,4 @@ async fn main() {
         },
         None => println!("PostgreSQL: not reachable; its figures are left out"),
     }
-    chat_figures(&sqlite("chat.db"), plan).await;
-    serve_figures(plan).await;
 }

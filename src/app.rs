@@ -270,6 +270,11 @@ impl App {
         api::router(self.state.clone())
     }
 
+    /// [`App::router`] with `extra` routes behind the same middleware.
+    pub fn router_with(&self, extra: Router<AppState>) -> Router {
+        api::router_with(self.state.clone(), extra)
+    }
+
     /// A token for the staff user with `email`, as `aim token` prints it.
     pub async fn token_for(
         &self,

@@ -55,6 +55,12 @@ const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The whole HTTP surface plus `extra` routes behind the same middleware (the benchmarks
+/// compare raw handlers with the API this way).
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let config = state.config.clone();
     let (rest_routes, openapi) = rest::router();
     let api = Router::new()
@@ -70,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .merge(playground::routes())
+        .merge(extra)
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(

@@ -26,10 +26,12 @@ use crate::db::staff::StaffUser;
 use crate::db::{self, Db, DbError};
 use crate::domain::{ConversationId, StaffUserId};
 
-/// How long a started batch waits before it queries, so that resolvers becoming ready
-/// meanwhile (under another root field whose own query just finished, say) join it. The
-/// resolvers of one list don't need it: they all ask before a batch starts (see [`Batches`]).
-pub const BATCH_DELAY: Duration = Duration::from_millis(1);
+/// How long a started batch waits before it queries: not at all. [`Batches::run`] starts the
+/// queued loads only once every resolver that can run is waiting, so the resolvers of a list
+/// are in one batch without a wait; a wait would only let resolvers under another root field,
+/// whose own query had not returned yet, join — at the cost of every request's latency (the
+/// benchmarks measured about 1 ms of 11 on a 1,000-row answer).
+pub const BATCH_DELAY: Duration = Duration::ZERO;
 
 /// The newest actions of a conversation listed by `AimConversation.actions`.
 pub const ACTIONS_PER_CONVERSATION: i64 = 100;

@@ -43,6 +43,8 @@ const CLOSE_INTERNAL: u16 = 1011;
 
 /// Messages the protocol may queue for the socket before it waits for the socket.
 const OUTBOX: usize = 64;
+/// The socket's read buffer and the bytes written before a flush.
+const SOCKET_BUFFER: usize = 4 * 1024;
 /// How long a closed connection may take to finish its side of the closing handshake.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -79,6 +81,12 @@ pub async fn graphql_ws(
     // Answer with the same subprotocol async-graphql speaks on this socket.
     upgrade
         .protocols([transport.sec_websocket_protocol()])
+        // GraphQL messages are small and most sockets sit idle waiting for events: buffers of
+        // 128 KiB each (the defaults) would make every subscriber cost that much memory. A
+        // message may be as large as an HTTP request's body.
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER)
+        .max_message_size(state.config.max_body_bytes)
         .on_upgrade(move |socket| serve(state, socket, protocol, transport))
 }
 
