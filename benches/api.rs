@@ -910,12 +910,13 @@ async fn serve_figures(plan: Plan) {
                 let frame = tokio::time::timeout(Duration::from_secs(30), socket.next())
                     .await
                     .expect("the event arrives");
-                if let Some(Ok(Message::Text(t))) = frame {
-                    if t.as_str().contains(&alert) && t.as_str().contains("\"next\"") {
-                        let at = sent.elapsed();
-                        done.fetch_add(1, Ordering::Relaxed);
-                        return (at, socket);
-                    }
+                if let Some(Ok(Message::Text(t))) = frame
+                    && t.as_str().contains(&alert)
+                    && t.as_str().contains("\"next\"")
+                {
+                    let at = sent.elapsed();
+                    done.fetch_add(1, Ordering::Relaxed);
+                    return (at, socket);
                 }
             }
         })
