@@ -90,6 +90,7 @@ impl Aim {
             actor: *actor,
             now,
             writes: WriteTools::Auto,
+            snapshot: None,
         };
         let outcome = tools::execute_write(ctx, row.tool, &row.input.0).await;
         if outcome.is_ok() && row.tool == ActionTool::CreateBooking {

@@ -40,6 +40,7 @@ use crate::db::{
 use crate::domain::{
     self, ActionStatus, Actor, ConversationId, ConversationStatus, MessageId, MessageRole,
 };
+use crate::facility::dashboard::TodaySummary;
 use crate::llm::{
     ChatRole, ContentBlock, Message, Request, Response, StopReason, StreamEvent, ToolChoice, Usage,
     join_text,
@@ -259,7 +260,14 @@ impl Aim {
 
         let mut messages = history_messages(history, self.settings().history_chars);
         let turn = self
-            .run_tools_loop(actor, system, &mut messages, sink, running.token())
+            .run_tools_loop(
+                actor,
+                system,
+                &summary,
+                &mut messages,
+                sink,
+                running.token(),
+            )
             .await?;
         let output = self.record_answer(actor, conversation, turn).await?;
         drop(running);
@@ -354,11 +362,12 @@ impl Aim {
     }
 
     /// Calls the model until it answers without tools, running the tools it asks for; stops
-    /// early when `cancel` fires.
+    /// early when `cancel` fires. `snapshot` is the summary of today the prompt was built from.
     async fn run_tools_loop(
         &self,
         actor: &Actor,
         system: crate::llm::SystemPrompt,
+        snapshot: &TodaySummary,
         messages: &mut Vec<Message>,
         sink: Option<&ChatSink>,
         cancel: &CancellationToken,
@@ -397,8 +406,22 @@ impl Aim {
                 role: ChatRole::Assistant,
                 content: response.content,
             });
+            // Once the turn may have written, today's summary is read afresh.
+            if uses
+                .iter()
+                .any(|(_, name, _)| tools::WRITE_TOOLS.contains(&name.as_str()))
+            {
+                turn.wrote = true;
+            }
+            let ctx = ToolContext {
+                facility: self.facility(),
+                actor: *actor,
+                now: domain::now(),
+                writes: settings.writes,
+                snapshot: (!turn.wrote).then_some(snapshot),
+            };
             let results = self
-                .run_tools(actor, round, uses, &mut turn, sink, cancel)
+                .run_tools(ctx, round, uses, &mut turn, sink, cancel)
                 .await;
             if cancel.is_cancelled() {
                 return Ok(turn.stopped());
@@ -456,19 +479,13 @@ impl Aim {
     /// not yet started when `cancel` fires does not start (and has no result).
     async fn run_tools(
         &self,
-        actor: &Actor,
+        ctx: ToolContext<'_>,
         round: u32,
         uses: Vec<(String, String, Value)>,
         turn: &mut Turn,
         sink: Option<&ChatSink>,
         cancel: &CancellationToken,
     ) -> Vec<ContentBlock> {
-        let ctx = ToolContext {
-            facility: self.facility(),
-            actor: *actor,
-            now: domain::now(),
-            writes: self.settings().writes,
-        };
         let outcomes = join_all(uses.iter().map(|(id, name, input)| async move {
             if cancel.is_cancelled() {
                 return None;
@@ -629,6 +646,8 @@ struct Turn {
     /// The text of each model round so far, the current one last.
     said: Vec<String>,
     cancelled: bool,
+    /// A write tool was asked for: the prompt's summary of today may be out of date.
+    wrote: bool,
 }
 
 impl Turn {

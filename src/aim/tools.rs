@@ -17,6 +17,7 @@ use crate::config::WriteTools;
 use crate::domain::{ActionId, ActionTool, Actor, CustomerId, DogId, ServiceKind};
 use crate::facility::bookings::{BookingRequest, CreatedBookings};
 use crate::facility::compliance::DEFAULT_DAYS_AHEAD;
+use crate::facility::dashboard::TodaySummary;
 use crate::facility::sms::SmsPreview;
 use crate::facility::{Facility, FacilityError};
 use crate::llm::ToolDefinition;
@@ -384,7 +385,13 @@ pub struct ToolContext<'a> {
     pub actor: Actor,
     pub now: DateTime<Utc>,
     pub writes: WriteTools,
+    /// The actor's summary of today taken for this turn's prompt, while the turn has written
+    /// nothing: `get_today_summary` answers with it instead of computing it again.
+    pub snapshot: Option<&'a TodaySummary>,
 }
+
+/// The tools that change the facility (or propose to).
+pub const WRITE_TOOLS: [&str; 2] = ["create_booking", "send_sms_to_customer"];
 
 /// Runs the tool `name` with `input`.
 pub async fn execute(ctx: ToolContext<'_>, name: &str, input: &Value) -> ToolOutcome {
@@ -417,6 +424,9 @@ async fn today_summary(ctx: ToolContext<'_>, input: &Value) -> Result<Value, Too
     // Some models send `null` for a tool without input.
     if !input.is_null() {
         decode::<NoInput>(input)?;
+    }
+    if let Some(summary) = ctx.snapshot {
+        return Ok(to_json(summary));
     }
     let summary = ctx.facility.today_summary(&ctx.actor, ctx.now).await?;
     Ok(to_json(&summary))

@@ -372,3 +372,87 @@ both_backends! {
         assert_eq!(c.messages(out.conversation_id).await.len(), 2);
     }
 }
+
+/// A turn whose second model round asks for `round_two`, with `round_one` before it; while
+/// the model writes its second answer, a new critical alert is raised. What
+/// `get_today_summary` then reports as open critical alerts, and how many were open before.
+async fn summary_after_an_alert_mid_turn(c: &Chat, round_one: (&str, Value)) -> (i64, i64) {
+    let alerts =
+        aim::aim::alerts::AlertService::start(c.t.db.clone(), aim::events::EventBroker::new(16))
+            .await
+            .unwrap();
+    let critical_before = |summary: &Value| summary["openAlerts"]["critical"].as_i64().unwrap();
+    let asked = c.model.requests().len();
+    c.model
+        .push(Reply::tool_use(&[("toolu_1", round_one.0, round_one.1)]));
+    c.model.push(
+        Reply::tool_use(&[("toolu_2", "get_today_summary", json!({}))])
+            .delay(Duration::from_millis(300)),
+    );
+    c.model.push(Reply::text("Here is today."));
+    let aim = c.aim.clone();
+    let manager = c.manager;
+    let turn =
+        tokio::spawn(async move { aim.chat(&manager, "How's today, after that?", None).await });
+    for _ in 0..400 {
+        if c.model.requests().len() == asked + 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let before = c.facility.today_summary(&c.manager, now()).await.unwrap();
+    let before = critical_before(&serde_json::to_value(&before).unwrap());
+    alerts
+        .create(aim::aim::alerts::NewAlert {
+            kind: AlertType::Weather,
+            severity: AlertSeverity::Critical,
+            title: "Heat warning".into(),
+            description: "36 °C this afternoon".into(),
+            data: None,
+        })
+        .await
+        .unwrap();
+    turn.await.unwrap().unwrap();
+    let (_, summary, is_error) = tool_results(&c.model.requests()[asked + 2].body)
+        .into_iter()
+        .next()
+        .unwrap();
+    assert!(!is_error, "{summary}");
+    (critical_before(&summary), before)
+}
+
+both_backends! {
+    async fn get_today_summary_answers_from_the_prompts_snapshot_without_querying_again(t: TestDb) {
+        let c = Chat::new(t).await;
+        c.model.push(Reply::tool_use(&[("toolu_1", "get_today_summary", json!({}))]));
+        c.model.push(Reply::text("Today is busy."));
+        let before = c.t.db.queries();
+        c.aim.chat(&c.manager, "How's today?", None).await.unwrap();
+        let with_tool = c.t.db.queries() - before;
+        c.model.push(Reply::text("Hello."));
+        let before = c.t.db.queries();
+        c.aim.chat(&c.manager, "Hello", None).await.unwrap();
+        let without = c.t.db.queries() - before;
+        assert_eq!(with_tool, without, "the tool ran no statement of its own");
+        let (_, summary, _) = tool_results(&c.model.requests()[1].body).into_iter().next().unwrap();
+        assert!(summary["dogsBooked"].is_u64() && summary["capacity"].is_u64(), "{summary}");
+    }
+
+    async fn within_a_turn_the_snapshot_stands_until_a_write_tool_is_asked_for(t: TestDb) {
+        let c = Chat::new(t).await;
+        // A read-only first round: the summary is the prompt's, from before the alert.
+        let (reported, before) =
+            summary_after_an_alert_mid_turn(&c, ("check_compliance", json!({}))).await;
+        assert_eq!(reported, before);
+        // A write tool in the first round (a booking proposed): the summary is read again.
+        let (customer, pepper) = c.customer_and_dog("Mark Huggins", "Pepper").await;
+        let booking = json!({
+            "customer_id": customer,
+            "dog_ids": [pepper],
+            "service": "daycare",
+            "start_date": today() + chrono::Days::new(10),
+        });
+        let (reported, before) = summary_after_an_alert_mid_turn(&c, ("create_booking", booking)).await;
+        assert_eq!(reported, before + 1, "the alert raised during the turn is counted");
+    }
+}
