@@ -7,6 +7,7 @@ mod common;
 mod graphql;
 mod hardening;
 mod playground;
+mod privacy;
 mod rest;
 mod stream;
 
