@@ -303,6 +303,12 @@ impl Aim {
                 message: "write a message".to_owned(),
             });
         }
+        if message.contains('\0') {
+            return Err(AimError::InvalidInput {
+                field: "message",
+                message: "the message contains a NUL character (U+0000); remove it".to_owned(),
+            });
+        }
         let max = self.settings().max_message_chars;
         let chars = message.chars().count();
         if chars > max {

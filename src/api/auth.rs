@@ -72,6 +72,12 @@ pub async fn login(
     if input.password.is_empty() {
         return Err(ApiError::invalid("password", "password must not be empty"));
     }
+    if input.email.contains('\0') {
+        return Err(ApiError::invalid(
+            "email",
+            "email contains a NUL character (U+0000)",
+        ));
+    }
     if input.password.len() > 1024 {
         return Err(ApiError::invalid(
             "password",

@@ -1,5 +1,7 @@
 //! What keeps the API safe to expose: per-user chat limits, CORS only for configured origins,
-//! introspection that can be switched off, no batched GraphQL requests.
+//! introspection that can be switched off, no batched GraphQL requests, limits on depth,
+//! complexity and page size, and hostile bodies (too large, not UTF-8, NUL characters) refused
+//! with a clear error instead of failing inside.
 
 use aim::Mode;
 use aim::facility::demo::{DEMO_MANAGER_EMAIL, DEMO_STAFF_EMAIL};
@@ -95,5 +97,60 @@ both_backends! {
         let (_, _, body) = call(&server, Method::POST, "/graphql", Some(&staff), Some(json!({"query": format!("{{ {wide} }}")}))).await;
         assert!(body["data"].is_null(), "aliases ×1100 are refused");
         assert!(body["errors"][0]["message"].as_str().unwrap().contains("too complex"), "{body}");
+    }
+}
+
+both_backends! {
+    async fn hostile_bodies_and_queries_get_clear_errors_never_a_failure_inside(t: TestDb) {
+        let server = TestServer::start(t.config(), Mode { demo: true }).await;
+        let staff = token(&t, DEMO_STAFF_EMAIL).await;
+
+        // GraphQL: a fragment cycle and a page far too large are refused, naming what is wrong.
+        let cycle = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
+        let (status, _, body) = call(&server, Method::POST, "/graphql", Some(&staff), Some(json!({"query": cycle}))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body["data"].is_null(), "{body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("recursion"), "{body}");
+        let huge = json!({"query": "{ aimConversations(first: 100000) { edges { node { id } } } }"});
+        let (_, _, body) = call(&server, Method::POST, "/graphql", Some(&staff), Some(huge)).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "invalid_input", "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "first", "{body}");
+
+        // A body over the limit: 413 with the API's error body.
+        let message = "x".repeat(t.config().max_body_bytes + 1);
+        let (status, _, body) = call(&server, Method::POST, "/api/v2/admin/aim/chat", Some(&staff), Some(json!({"message": message}))).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+        assert!(body["error"]["code"].is_string(), "{body}");
+
+        // Bytes that are not UTF-8: 400, not a failure inside.
+        let response = server
+            .client
+            .post(server.url("/api/v2/admin/aim/chat"))
+            .bearer_auth(&staff)
+            .header("content-type", "application/json")
+            .body(b"{\"message\": \"caf\xe9\"}".to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(body["error"]["message"].is_string(), "{body}");
+
+        // A NUL character (which PostgreSQL cannot store in text) is refused, naming the field.
+        let (status, _, body) = call(&server, Method::POST, "/api/v2/admin/aim/chat", Some(&staff), Some(json!({"message": "How's today\u{0}looking?"}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["field"], "message", "{body}");
+        let (_, _, body) = call(
+            &server,
+            Method::POST,
+            "/graphql",
+            Some(&staff),
+            Some(json!({"query": "mutation($m: String!) { aimChat(input: { message: $m }) { responseText } }", "variables": {"m": "a\u{0}b"}})),
+        )
+        .await;
+        assert_eq!(body["errors"][0]["extensions"]["field"], "message", "{body}");
+        let (status, _, body) = call(&server, Method::POST, "/api/v2/auth/login", None, Some(json!({"email": "staff\u{0}@happytail.example", "password": "x"}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["field"], "email", "{body}");
     }
 }
