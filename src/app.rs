@@ -78,7 +78,9 @@ pub async fn open_database(config: &Config) -> Result<Db, StartError> {
         url: db::redact_url(&config.database_url),
         source,
     };
-    let db = Db::connect(&config.database_url).await.map_err(wrap)?;
+    let db = Db::connect_with(&config.database_url, config.db_acquire_timeout)
+        .await
+        .map_err(wrap)?;
     db.migrate().await.map_err(wrap)?;
     Ok(db)
 }

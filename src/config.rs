@@ -262,6 +262,10 @@ pub struct Config {
     #[arg(long, env = "AIM_REQUEST_TIMEOUT", default_value = "180s", value_parser = parse_duration, global = true)]
     pub request_timeout: Duration,
 
+    /// Longest wait for a free database connection before a request is answered 503.
+    #[arg(long, env = "AIM_DB_ACQUIRE_TIMEOUT", default_value = "5s", value_parser = parse_duration, global = true)]
+    pub db_acquire_timeout: Duration,
+
     /// How long a GraphQL WebSocket may stay open without a `connection_init`.
     #[arg(long, env = "AIM_WS_INIT_TIMEOUT", default_value = "10s", value_parser = parse_positive_duration, global = true)]
     pub ws_init_timeout: Duration,

@@ -65,6 +65,11 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("the request took longer than the server allows")]
     Timeout,
+    /// The database could not be reached in time; the request did nothing.
+    #[error(
+        "the service is briefly unavailable (its database is not answering); try again shortly"
+    )]
+    Unavailable,
     #[error("{0}")]
     Internal(String),
 }
@@ -89,6 +94,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -105,6 +111,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::Timeout => "timeout",
+            ApiError::Unavailable => "unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -164,13 +171,17 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let body = self.body(&current_request_id());
         let mut response = (status, Json(body)).into_response();
-        if let ApiError::TooManyRequests {
-            retry_after_secs, ..
-        } = &self
-        {
+        let retry_after = match &self {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            ApiError::Unavailable => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if status == StatusCode::UNAUTHORIZED {
             let challenge = if matches!(&self, ApiError::Unauthorized(m) if m == MISSING_TOKEN) {
@@ -257,7 +268,13 @@ impl From<AlertError> for ApiError {
 
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
-        ApiError::Internal(err.to_string())
+        match err {
+            DbError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable: answered 503");
+                ApiError::Unavailable
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }
 

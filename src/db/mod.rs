@@ -174,6 +174,10 @@ pub enum DbError {
     CheckViolation { constraint: String },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// No connection could be had in time (the pool is exhausted, or the database is down or
+    /// restarting): worth trying again shortly.
+    #[error("the database is not answering: {0}")]
+    Unavailable(sqlx::Error),
     #[error("database error: {0}")]
     Sqlx(sqlx::Error),
 }
@@ -181,7 +185,23 @@ pub enum DbError {
 impl From<sqlx::Error> for DbError {
     fn from(err: sqlx::Error) -> Self {
         use sqlx::error::ErrorKind;
+        if matches!(
+            err,
+            sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed
+        ) {
+            return DbError::Unavailable(err);
+        }
         if let Some(db_err) = err.as_database_error() {
+            // PostgreSQL's connection exceptions (class 08) and shutdowns (57P01–57P03).
+            if db_err.code().is_some_and(|code| {
+                code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
+            }) {
+                return DbError::Unavailable(err);
+            }
             let constraint = db_err
                 .constraint()
                 .unwrap_or_else(|| db_err.message())
@@ -246,11 +266,18 @@ pub struct PoolStats {
 }
 
 const MAX_CONNECTIONS: u32 = 16;
+/// How long a request waits for a free connection before it is answered 503.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Db {
     /// Opens a pool for `url`: `sqlite://PATH` (file created if missing, WAL, busy timeout,
     /// foreign keys on) or `postgres://…` / `postgresql://…`.
     pub async fn connect(url: &str) -> DbResult<Db> {
+        Db::connect_with(url, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// [`Db::connect`], waiting at most `acquire_timeout` for a free connection.
+    pub async fn connect_with(url: &str, acquire_timeout: Duration) -> DbResult<Db> {
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -270,7 +297,7 @@ impl Db {
                 SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS)
             };
             let pool = pool_options
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(acquire_timeout)
                 .connect_with(options)
                 .await?;
             Ok(Db {
@@ -285,7 +312,7 @@ impl Db {
                 .options([("pg_trgm.word_similarity_threshold", "0.4")]);
             let pool = PgPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(acquire_timeout)
                 .connect_with(options)
                 .await?;
             Ok(Db {

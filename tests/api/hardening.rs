@@ -154,3 +154,39 @@ both_backends! {
         assert_eq!(body["error"]["field"], "email", "{body}");
     }
 }
+
+both_backends! {
+    async fn an_exhausted_pool_answers_503_quickly_and_the_server_recovers(t: TestDb) {
+        let mut config = t.config();
+        config.db_acquire_timeout = std::time::Duration::from_millis(300);
+        let server = TestServer::start(config, Mode { demo: true }).await;
+        let staff = token(&t, DEMO_STAFF_EMAIL).await;
+        let (status, _, _) = call(&server, Method::GET, "/api/v2/admin/aim/conversations", Some(&staff), None).await;
+        assert_eq!(status, StatusCode::OK);
+
+        // Every connection of the server's pool is taken (a stuck query, a burst of load).
+        let mut held = Vec::new();
+        for _ in 0..server.app_db.pool_stats().max {
+            held.push(server.app_db.conn().await.unwrap());
+        }
+        let started = std::time::Instant::now();
+        let (status, headers, body) = call(&server, Method::GET, "/api/v2/admin/aim/conversations", Some(&staff), None).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(body["error"]["code"], "unavailable", "{body}");
+        assert_eq!(headers["retry-after"], "1");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(!message.to_lowercase().contains("pool") && !message.contains("sqlx"), "no internals: {message}");
+        let (status, _, _) = call(&server, Method::POST, "/graphql", Some(&staff), Some(json!({"query": "{ me { email } }"}))).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let (status, _, _) = call(&server, Method::GET, "/readyz", None, None).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "answered without hanging: {:?}", started.elapsed());
+
+        drop(held);
+        let (status, _, _) = call(&server, Method::GET, "/readyz", None, None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _, body) = call(&server, Method::POST, "/graphql", Some(&staff), Some(json!({"query": "{ me { email } }"}))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["data"]["me"]["email"], DEMO_STAFF_EMAIL);
+    }
+}
