@@ -21,9 +21,7 @@
 //! Every response is checked: a GraphQL answer with `errors`, or any status but 200, stops the
 //! run (a fast error is not a result).
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -47,6 +45,11 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+#[allow(dead_code)]
+#[path = "../tests/common/serve.rs"]
+mod serve;
+use serve::ServeProcess;
 
 const SECRET: &str = "bench-secret-bench-secret-bench-secret";
 
@@ -726,17 +729,6 @@ async fn chat_figures(sqlite_url: &str, plan: Plan) {
 // ---------------------------------------------------------------------------------------------
 // 6: `aim serve` as a child: fan-out and memory
 
-struct ChildServer {
-    child: Child,
-}
-
-impl Drop for ChildServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc is readable");
     status
@@ -800,32 +792,17 @@ async fn serve_figures(plan: Plan) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("aim.db").display());
     let bin = env!("CARGO_BIN_EXE_aim");
-    let mut child = Command::new(bin)
-        .args(["serve", "--demo"])
-        .env("DATABASE_URL", &url)
-        .env("AIM_JWT_SECRET", SECRET)
-        .env("AIM_BIND", "127.0.0.1:0")
-        .env("AIM_LLM", "offline")
-        .env("AIM_ALERT_INTERVAL", "1h")
-        .env("RUST_LOG", "warn")
-        .env_remove("AIM_WEATHER_URL")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("aim serve starts");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix("AIM is running on http://") {
-                let _ = tx.send(addr.trim().parse::<SocketAddr>().expect("an address"));
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(120))
-        .expect("aim serve says where it listens");
-    let server = ChildServer { child };
-    let pid = server.child.id();
+    let server = ServeProcess::start(
+        &["--demo"],
+        &[
+            ("DATABASE_URL", &url),
+            ("AIM_JWT_SECRET", SECRET),
+            ("AIM_LLM", "offline"),
+            ("AIM_ALERT_INTERVAL", "1h"),
+            ("RUST_LOG", "warn"),
+        ],
+    );
+    let (addr, pid) = (server.addr, server.pid());
     let http = client();
     let base = format!("http://{addr}");
     for _ in 0..200 {

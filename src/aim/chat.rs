@@ -26,8 +26,9 @@ use futures::future::join_all;
 use futures::stream::{self, BoxStream, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::actions::ActionView;
 use super::tools::{self, ProposedAction, ToolContext};
@@ -146,17 +147,8 @@ impl Aim {
         conversation_id: Option<ConversationId>,
     ) -> AimResult<ChatOutput> {
         let started = self.begin_turn(actor, message, conversation_id).await?;
-        let stop = started.running.token().clone().drop_guard();
-        let aim = self.clone();
-        let actor = *actor;
-        let turn = tokio::spawn(async move { aim.answer(&actor, started, None).await });
-        let result = match turn.await {
-            Ok(result) => result,
-            Err(failed) => match failed.try_into_panic() {
-                Ok(panic) => std::panic::resume_unwind(panic),
-                Err(_) => panic!("the runtime shut down during a chat turn"),
-            },
-        };
+        let (turn, stop) = self.spawn_answer(actor, started, None);
+        let result = answered(turn).await;
         stop.disarm();
         result
     }
@@ -172,26 +164,33 @@ impl Aim {
         conversation_id: Option<ConversationId>,
     ) -> AimResult<ChatStream> {
         let started = self.begin_turn(actor, message, conversation_id).await?;
-        let stop = started.running.token().clone().drop_guard();
         let (sink, events) = mpsc::unbounded_channel();
-        let (outcome, finished) = oneshot::channel();
-        let aim = self.clone();
-        let actor = *actor;
-        tokio::spawn(async move {
-            let result = aim.answer(&actor, started, Some(&sink)).await;
-            // The events end here; the error, if any, follows them.
-            drop(sink);
-            let _ = outcome.send(result.err());
-        });
+        // The sink goes with the task: the events end when the turn does.
+        let (turn, stop) = self.spawn_answer(actor, started, Some(sink));
         let events = stream::unfold(events, |mut events| async move {
             events.recv().await.map(|event| (Ok(event), events))
         });
         let failure = stream::once(async move {
             let _stop = stop;
-            finished.await.ok().flatten().map(Err)
+            answered(turn).await.err().map(Err)
         })
         .filter_map(std::future::ready);
         Ok(events.chain(failure).boxed())
+    }
+
+    /// Runs the rest of a started turn on its own task, reporting to `sink` if given. The
+    /// guard stops the turn when dropped (disarm it once the turn is answered).
+    fn spawn_answer(
+        &self,
+        actor: &Actor,
+        started: StartedTurn,
+        sink: Option<ChatSink>,
+    ) -> (JoinHandle<AimResult<ChatOutput>>, DropGuard) {
+        let stop = started.running.token().clone().drop_guard();
+        let aim = self.clone();
+        let actor = *actor;
+        let turn = tokio::spawn(async move { aim.answer(&actor, started, sink.as_ref()).await });
+        (turn, stop)
     }
 
     /// Stops the turn running in `actor`'s conversation `id`; whether one was running. The
@@ -631,6 +630,17 @@ pub(super) async fn owned_conversation(
             Ok(row)
         }
         _ => Err(AimError::ConversationNotFound(id.to_string())),
+    }
+}
+
+/// The outcome of a turn's task; a panic in it is the caller's panic.
+async fn answered(turn: JoinHandle<AimResult<ChatOutput>>) -> AimResult<ChatOutput> {
+    match turn.await {
+        Ok(result) => result,
+        Err(failed) => match failed.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_) => panic!("the runtime shut down during a chat turn"),
+        },
     }
 }
 

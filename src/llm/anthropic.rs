@@ -142,11 +142,7 @@ impl Provider for AnthropicProvider {
             };
             let response =
                 retry::with_retries(&self.settings.retry, PROVIDER, || self.open(&body)).await?;
-            let request_id = response
-                .headers()
-                .get("request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let request_id = retry::header_text(response.headers(), "request-id");
             stream::read(response, request_id, sink, self.settings.timeout).await
         })
     }

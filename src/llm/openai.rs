@@ -144,11 +144,7 @@ impl Provider for OpenAiProvider {
                 sse::open(self.post(&body), PROVIDER, timeout, api_failure)
             })
             .await?;
-            let request_id = response
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let request_id = retry::header_text(response.headers(), "x-request-id");
             stream::read(response, request_id, &self.settings.model, sink, timeout).await
         })
     }

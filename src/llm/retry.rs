@@ -149,6 +149,14 @@ impl Failure {
     }
 }
 
+/// The value of header `name`, when it is text (a provider's request id, say).
+pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// A provider's answer, read whole.
 #[derive(Debug)]
 pub(crate) struct Answer {
@@ -160,10 +168,7 @@ pub(crate) struct Answer {
 impl Answer {
     /// The value of header `name`, when it is text.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
+        header_text(&self.headers, name)
     }
 
     /// The start of the body, for an error message when the body is not the provider's JSON

@@ -2,10 +2,6 @@
 //! either (or by a third process) reaches the subscribers of both, in order and once — over
 //! PostgreSQL `LISTEN`/`NOTIFY`, and on SQLite by the relay looking for other processes' events.
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-
 use aim::domain::{AlertSeverity as Sev, AlertType as Kind};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,55 +9,19 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use super::ws::{self, Socket, TransportWs};
 use super::*;
 use crate::both_backends;
+use crate::common::serve::ServeProcess;
 
-/// An `aim serve` child process, killed when dropped.
-struct Replica {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Replica {
-    /// Starts `aim serve` on the test's database on a free port, and waits for the line that
-    /// says where it listens.
-    fn start(t: &TestDb) -> Replica {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_aim"))
-            .arg("serve")
-            .env("DATABASE_URL", &t.url)
-            .env("AIM_JWT_SECRET", TEST_SECRET)
-            .env("AIM_BIND", "127.0.0.1:0")
-            .env("AIM_ALERT_INTERVAL", "0")
-            .env("RUST_LOG", "warn")
-            .env_remove("AIM_LLM")
-            .env_remove("ANTHROPIC_API_KEY")
-            .env_remove("AIM_WEATHER_URL")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("aim serve starts");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("AIM is running on http://") {
-                    let _ = tx.send(addr.parse::<SocketAddr>().expect("an address"));
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("aim serve says where it listens");
-        Replica { child, addr }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `aim serve` on the test's database, as another replica of the service.
+fn replica(t: &TestDb) -> ServeProcess {
+    ServeProcess::start(
+        &[],
+        &[
+            ("DATABASE_URL", &t.url),
+            ("AIM_JWT_SECRET", TEST_SECRET),
+            ("AIM_ALERT_INTERVAL", "0"),
+            ("RUST_LOG", "warn"),
+        ],
+    )
 }
 
 /// A subscription on a replica, with the messages that arrived while it was set up.
@@ -72,7 +32,7 @@ struct Subscriber {
 
 impl Subscriber {
     /// Subscribes on `replica` to every alert event after the cursor `after`.
-    async fn start(replica: &Replica, token: &str, after: &str) -> Subscriber {
+    async fn start(replica: &ServeProcess, token: &str, after: &str) -> Subscriber {
         let mut socket = ws::connect(replica.addr, TransportWs).await;
         ws::init(
             &mut socket,
@@ -118,7 +78,7 @@ impl Subscriber {
 
 both_backends! {
     async fn two_servers_on_one_database_deliver_every_change_to_every_subscriber(t: TestDb) {
-        let (a, b) = (Replica::start(&t), Replica::start(&t));
+        let (a, b) = (replica(&t), replica(&t));
         let token = staff_token(&t, Duration::from_secs(3600)).await;
         // Before any event: from the start of the log, so no event can slip past a subscriber
         // that is still being set up.

@@ -3,97 +3,39 @@
 //! whatever the tools read. The server runs as a child process with `RUST_LOG` unset, and its
 //! whole output is searched.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-
 use aim::facility::demo::DEMO_PASSWORD;
 
 use super::*;
 use crate::both_backends;
+use crate::common::serve::ServeProcess;
 
-/// An `aim serve` child process whose output (both streams) is collected; killed when dropped.
-struct Logged {
-    child: Child,
-    base: String,
-    output: Arc<Mutex<String>>,
-}
-
-impl Logged {
-    fn start(t: &TestDb) -> Logged {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_aim"))
-            .arg("serve")
-            .env("DATABASE_URL", &t.url)
-            .env("AIM_JWT_SECRET", TEST_SECRET)
-            .env("AIM_BIND", "127.0.0.1:0")
-            .env("AIM_LLM", "offline")
-            .env("AIM_ALERT_INTERVAL", "0")
-            .env("NO_COLOR", "1")
-            .env_remove("RUST_LOG")
-            .env_remove("AIM_LOG_FORMAT")
-            .env_remove("AIM_WEATHER_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("aim serve starts");
-        let output = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        let collected = output.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("AIM is running on ") {
-                    let _ = tx.send(addr.trim().to_owned());
-                }
-                let mut all = collected.lock().unwrap();
-                all.push_str(&line);
-                all.push('\n');
-            }
-        });
-        let mut stderr = child.stderr.take().unwrap();
-        let collected = output.clone();
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                collected
-                    .lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
-            }
-        });
-        let base = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("aim serve says where it listens");
-        Logged {
-            child,
-            base,
-            output,
-        }
+/// POSTs `body` as JSON to `path` on `server`, with `token` when given: the status and the
+/// answer's JSON (null when it is not JSON).
+async fn post(
+    client: &reqwest::Client,
+    server: &ServeProcess,
+    path: &str,
+    token: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
+    let mut request = client.post(server.url(path)).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
     }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn output(&self) -> String {
-        self.output.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Logged {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    let response = request.send().await.unwrap();
+    (
+        response.status(),
+        response.json().await.unwrap_or(Value::Null),
+    )
 }
 
 both_backends! {
     async fn the_default_log_holds_no_message_bodies_contact_details_passwords_or_tokens(t: TestDb) {
         demo::seed(&t.db, today(), TZ).await.expect("demo data");
-        let server = Logged::start(&t);
+        let server = ServeProcess::start(
+            &[],
+            &[("DATABASE_URL", &t.url), ("AIM_JWT_SECRET", TEST_SECRET), ("AIM_LLM", "offline")],
+        );
         let client = aim::http::client(Duration::from_secs(5), Duration::from_secs(60));
         let secret_words = "purple-elephant-7";
         let message = format!(
@@ -101,22 +43,11 @@ both_backends! {
         );
 
         // Sign-ins, failed and not.
-        let refused = client
-            .post(server.url("/api/v2/auth/login"))
-            .json(&json!({ "email": DEMO_MANAGER_EMAIL, "password": "wrong-password-123" }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-        let login: Value = client
-            .post(server.url("/api/v2/auth/login"))
-            .json(&json!({ "email": DEMO_MANAGER_EMAIL, "password": DEMO_PASSWORD }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let wrong = json!({ "email": DEMO_MANAGER_EMAIL, "password": "wrong-password-123" });
+        let (status, _) = post(&client, &server, "/api/v2/auth/login", None, wrong).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let right = json!({ "email": DEMO_MANAGER_EMAIL, "password": DEMO_PASSWORD });
+        let (_, login) = post(&client, &server, "/api/v2/auth/login", None, right).await;
         let token = login["token"].as_str().expect("a token").to_owned();
 
         // A token that is no token.
@@ -130,20 +61,12 @@ both_backends! {
 
         // Chat turns over REST, as server-sent events, and over GraphQL; the search tool reads
         // the customer's phone and email.
-        let plain: Value = client
-            .post(server.url("/api/v2/admin/aim/chat"))
-            .bearer_auth(&token)
-            .json(&json!({ "message": message }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let chat = "/api/v2/admin/aim/chat";
+        let (_, plain) = post(&client, &server, chat, Some(&token), json!({ "message": message })).await;
         let answer = plain["responseText"].as_str().expect("an answer");
         assert!(answer.contains("Mark Huggins"), "{answer}");
         let streamed = client
-            .post(server.url("/api/v2/admin/aim/chat"))
+            .post(server.url(chat))
             .bearer_auth(&token)
             .header("accept", "text/event-stream")
             .json(&json!({ "message": message, "conversationId": plain["conversationId"] }))
@@ -154,29 +77,16 @@ both_backends! {
             .await
             .unwrap();
         assert!(streamed.contains("event: completed"), "{streamed}");
-        let graphql: Value = client
-            .post(server.url("/graphql"))
-            .bearer_auth(&token)
-            .json(&json!({
-                "query": "mutation($m: String!) { aimChat(input: { message: $m }) { responseText } }",
-                "variables": { "m": message },
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let operation = json!({
+            "query": "mutation($m: String!) { aimChat(input: { message: $m }) { responseText } }",
+            "variables": { "m": message },
+        });
+        let (_, graphql) = post(&client, &server, "/graphql", Some(&token), operation).await;
         assert!(graphql.get("errors").is_none(), "{graphql}");
         // A message too long: refused, and the refusal logged without the text.
-        let refused = client
-            .post(server.url("/api/v2/admin/aim/chat"))
-            .bearer_auth(&token)
-            .json(&json!({ "message": secret_words.repeat(1000) }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let too_long = json!({ "message": secret_words.repeat(1000) });
+        let (status, _) = post(&client, &server, chat, Some(&token), too_long).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
         tokio::time::sleep(Duration::from_millis(300)).await;
         let log = server.output();

@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 pub mod fake_model;
 pub mod fake_server;
 pub mod open_meteo;
+pub mod serve;
 pub mod twilio;
 
 pub const TEST_SECRET: &str = "test-signing-secret-that-is-long-enough-0123456789";
