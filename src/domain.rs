@@ -283,6 +283,16 @@ ActionStatus as "action status" {
     Expired = "expired",
 });
 
+text_enum!(/// Where a chat turn started with an idempotency key stands: `running`, `answered` (its
+/// answer is stored), `failed` with nothing written but the question (a repeat may run it
+/// again), or `failed_after_write` (a write tool had acted: a repeat must not run it again).
+ChatRequestState as "chat request state" {
+    Running = "running",
+    Answered = "answered",
+    Failed = "failed",
+    FailedAfterWrite = "failed_after_write",
+});
+
 text_enum!(/// What an alert is about.
 AlertType as "alert type" {
     StaffingGap = "staffing_gap",

@@ -31,15 +31,18 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::actions::ActionView;
+use super::idempotency::{self, IdempotencyKey, Keyed};
 use super::tools::{self, ProposedAction, ToolContext};
 use super::turns::RunningTurn;
 use super::{Aim, AimError, AimResult, prompt};
+use crate::config::WriteTools;
 use crate::db::{
     self, AsConn,
-    aim::{ActionRow, ConversationRow, MessageRow, NewMessage, TokenCounts},
+    aim::{ActionRow, ChatRequestRow, ConversationRow, MessageRow, NewMessage, TokenCounts},
 };
 use crate::domain::{
-    self, ActionStatus, Actor, ConversationId, ConversationStatus, MessageId, MessageRole,
+    self, ActionStatus, Actor, ChatRequestState, ConversationId, ConversationStatus, MessageId,
+    MessageRole,
 };
 use crate::facility::dashboard::TodaySummary;
 use crate::llm::{
@@ -71,6 +74,10 @@ pub struct ChatOutput {
     pub usage: Usage,
     /// The staff user stopped the turn: `response_text` is what was said by then.
     pub cancelled: bool,
+    /// This is the stored answer of an earlier request with the same idempotency key; no turn
+    /// ran now.
+    #[serde(skip)]
+    pub replayed: bool,
 }
 
 /// What a streamed turn reports, in this order: `Started`; for each model round its text in
@@ -146,7 +153,26 @@ impl Aim {
         message: &str,
         conversation_id: Option<ConversationId>,
     ) -> AimResult<ChatOutput> {
-        let started = self.begin_turn(actor, message, conversation_id).await?;
+        self.chat_keyed(actor, message, conversation_id, None).await
+    }
+
+    /// [`Aim::chat`] with the client's idempotency key, when it sent one (see
+    /// [`idempotency`]): a repeat of an answered request gets the first turn's answer
+    /// (`replayed`) and runs nothing.
+    pub async fn chat_keyed(
+        &self,
+        actor: &Actor,
+        message: &str,
+        conversation_id: Option<ConversationId>,
+        key: Option<&IdempotencyKey>,
+    ) -> AimResult<ChatOutput> {
+        let started = match self
+            .begin_turn(actor, message, conversation_id, key)
+            .await?
+        {
+            Begun::Started(started) => started,
+            Begun::Replayed(output) => return Ok(output),
+        };
         let (turn, stop) = self.spawn_answer(actor, started, None);
         let result = answered(turn).await;
         stop.disarm();
@@ -163,7 +189,27 @@ impl Aim {
         message: &str,
         conversation_id: Option<ConversationId>,
     ) -> AimResult<ChatStream> {
-        let started = self.begin_turn(actor, message, conversation_id).await?;
+        self.chat_stream_keyed(actor, message, conversation_id, None)
+            .await
+    }
+
+    /// [`Aim::chat_stream`] with the client's idempotency key, when it sent one: a repeat of
+    /// an answered request reports the first turn's answer (`Started`, its actions,
+    /// `Completed`) and runs nothing.
+    pub async fn chat_stream_keyed(
+        &self,
+        actor: &Actor,
+        message: &str,
+        conversation_id: Option<ConversationId>,
+        key: Option<&IdempotencyKey>,
+    ) -> AimResult<ChatStream> {
+        let started = match self
+            .begin_turn(actor, message, conversation_id, key)
+            .await?
+        {
+            Begun::Started(started) => started,
+            Begun::Replayed(output) => return Ok(replayed_events(output)),
+        };
         let (sink, events) = mpsc::unbounded_channel();
         // The sink goes with the task: the events end when the turn does.
         let (turn, stop) = self.spawn_answer(actor, started, Some(sink));
@@ -206,35 +252,119 @@ impl Aim {
         Ok(stopped)
     }
 
-    /// Checks the message, takes a turn from the actor's allowance and stores the question.
+    /// Checks the message, takes a turn from the actor's allowance and stores the question —
+    /// or, for a repeat of a keyed request, answers from the first turn or takes up its stored
+    /// question again.
     async fn begin_turn(
         &self,
         actor: &Actor,
         message: &str,
         conversation_id: Option<ConversationId>,
-    ) -> AimResult<StartedTurn> {
+        key: Option<&IdempotencyKey>,
+    ) -> AimResult<Begun> {
         let message = self.check_message(message)?;
+        let mut rerun = None;
+        if let Some(key) = key {
+            let mut conn = self.facility().db().conn().await?;
+            let stored =
+                db::aim::find_chat_request(&mut conn, actor.staff_user_id, key.as_str()).await?;
+            let auto_writes = self.settings().writes == WriteTools::Auto;
+            let now = domain::now();
+            match idempotency::judge(
+                &mut conn,
+                stored,
+                key,
+                message,
+                conversation_id,
+                auto_writes,
+                now,
+            )
+            .await?
+            {
+                Keyed::Replay(output) => return Ok(Begun::Replayed(output)),
+                Keyed::Rerun(row) => rerun = Some(row),
+                Keyed::New => {}
+            }
+        }
         self.take_turn(actor.staff_user_id)?;
-        let conversation = self
-            .record_question(actor, message, conversation_id)
-            .await?;
+        let (conversation, request) = match rerun {
+            Some(row) => self.take_up_question(actor, row).await?,
+            None => {
+                self.record_question(actor, message, conversation_id, key)
+                    .await?
+            }
+        };
         let running = self.running.start(conversation.id);
-        Ok(StartedTurn {
+        Ok(Begun::Started(StartedTurn {
             conversation,
             running,
-        })
+            request,
+        }))
     }
 
-    /// The rest of a turn whose question is stored: the model, the tools, the stored answer.
+    /// Claims the stored question of a keyed turn that failed, to answer it again; of two
+    /// racing repeats one claims it, the other is told the key is in use.
+    async fn take_up_question(
+        &self,
+        actor: &Actor,
+        row: ChatRequestRow,
+    ) -> AimResult<(ConversationRow, Option<ChatRequestRow>)> {
+        let now = domain::now();
+        let mut tx = self.facility().db().begin().await?;
+        let conversation = owned_conversation(&mut tx, actor, row.conversation_id, true).await?;
+        if !db::aim::move_chat_request(&mut tx, &row, ChatRequestState::Running, None, now).await? {
+            return Err(idempotency::still_running());
+        }
+        tx.commit().await?;
+        let request = ChatRequestRow {
+            state: ChatRequestState::Running,
+            updated_at: now,
+            ..row
+        };
+        Ok((conversation, Some(request)))
+    }
+
+    /// The rest of a started turn; a keyed turn that fails is recorded as failed (and whether
+    /// a write tool may have acted), so that a repeat knows whether it may run it again.
     async fn answer(
         &self,
         actor: &Actor,
         started: StartedTurn,
         sink: Option<&ChatSink>,
     ) -> AimResult<ChatOutput> {
+        let request = started.request.clone();
+        let mut acted = false;
+        let result = self.answer_turn(actor, started, sink, &mut acted).await;
+        if let (Err(_), Some(request)) = (&result, request) {
+            let to = if acted {
+                ChatRequestState::FailedAfterWrite
+            } else {
+                ChatRequestState::Failed
+            };
+            let recorded = async {
+                let mut conn = self.facility().db().conn().await?;
+                db::aim::move_chat_request(&mut conn, &request, to, None, domain::now()).await
+            };
+            if let Err(err) = recorded.await {
+                tracing::warn!(error = %err, "a failed keyed chat turn could not be recorded; a repeat waits until it is stale");
+            }
+        }
+        result
+    }
+
+    /// The rest of a turn whose question is stored: the model, the tools, the stored answer.
+    /// `acted`: a write tool may have acted at once (automatic writes).
+    async fn answer_turn(
+        &self,
+        actor: &Actor,
+        started: StartedTurn,
+        sink: Option<&ChatSink>,
+        acted: &mut bool,
+    ) -> AimResult<ChatOutput> {
         let StartedTurn {
             conversation,
             running,
+            request,
         } = started;
         let conversation_id = conversation.id;
         report(sink, || ChatEvent::Started { conversation_id });
@@ -257,18 +387,18 @@ impl Aim {
             now,
         );
 
-        let mut messages = history_messages(history, self.settings().history_chars);
-        let turn = self
-            .run_tools_loop(
-                actor,
-                system,
-                &summary,
-                &mut messages,
-                sink,
-                running.token(),
-            )
+        let mut turn = Turn {
+            messages: history_messages(history, self.settings().history_chars),
+            ..Turn::default()
+        };
+        let looped = self
+            .run_tools_loop(actor, system, &summary, &mut turn, sink, running.token())
+            .await;
+        *acted = turn.wrote && self.settings().writes == WriteTools::Auto;
+        looped?;
+        let output = self
+            .record_answer(actor, conversation, turn, request.as_ref())
             .await?;
-        let output = self.record_answer(actor, conversation, turn).await?;
         drop(running);
         for action in &output.pending_actions {
             report(sink, || ChatEvent::ActionPending {
@@ -319,13 +449,15 @@ impl Aim {
         Ok(message)
     }
 
-    /// Finds (or starts) the conversation and stores the staff message in one transaction.
+    /// Finds (or starts) the conversation and stores the staff message in one transaction,
+    /// with the idempotency key when the client sent one.
     async fn record_question(
         &self,
         actor: &Actor,
         message: &str,
         conversation_id: Option<ConversationId>,
-    ) -> AimResult<ConversationRow> {
+        key: Option<&IdempotencyKey>,
+    ) -> AimResult<(ConversationRow, Option<ChatRequestRow>)> {
         let now = domain::now();
         let mut tx = self.facility().db().begin().await?;
         let conversation = match conversation_id {
@@ -346,10 +478,11 @@ impl Aim {
                 }
             }
         };
+        let question_id = MessageId::new();
         db::aim::insert_message(
             &mut tx,
             &NewMessage {
-                id: MessageId::new(),
+                id: question_id,
                 conversation_id: conversation.id,
                 role: MessageRole::User,
                 content: message,
@@ -362,8 +495,45 @@ impl Aim {
         )
         .await?;
         db::aim::touch_conversation(&mut tx, conversation.id, now, TokenCounts::default()).await?;
+        let request = match key {
+            None => None,
+            Some(key) => {
+                let staff = actor.staff_user_id;
+                db::aim::forget_chat_requests(&mut tx, staff, now - idempotency::KEY_TTL).await?;
+                let new_conversation = conversation_id.is_none();
+                let inserted = db::aim::insert_chat_request(
+                    &mut tx,
+                    staff,
+                    key.as_str(),
+                    conversation.id,
+                    question_id,
+                    new_conversation,
+                    now,
+                )
+                .await;
+                match inserted {
+                    // A repeat racing this one stored the key first: it answers.
+                    Err(db::DbError::UniqueViolation { .. }) => {
+                        return Err(idempotency::still_running());
+                    }
+                    other => other?,
+                }
+                Some(ChatRequestRow {
+                    staff_user_id: staff,
+                    idempotency_key: key.as_str().to_owned(),
+                    conversation_id: conversation.id,
+                    question_id,
+                    new_conversation,
+                    state: ChatRequestState::Running,
+                    answer_id: None,
+                    created_at: now,
+                    updated_at: now,
+                    question: message.to_owned(),
+                })
+            }
+        };
         tx.commit().await?;
-        Ok(conversation)
+        Ok((conversation, request))
     }
 
     /// Calls the model until it answers without tools, running the tools it asks for; stops
@@ -373,17 +543,16 @@ impl Aim {
         actor: &Actor,
         system: crate::llm::SystemPrompt,
         snapshot: &TodaySummary,
-        messages: &mut Vec<Message>,
+        turn: &mut Turn,
         sink: Option<&ChatSink>,
         cancel: &CancellationToken,
-    ) -> AimResult<Turn> {
+    ) -> AimResult<()> {
         let settings = self.settings();
-        let mut turn = Turn::default();
         for round in 1..=settings.max_rounds + 1 {
             let last_round = round > settings.max_rounds;
             let request = Request {
                 system: system.clone(),
-                messages: messages.clone(),
+                messages: turn.messages.clone(),
                 tools: tools::definitions(),
                 tool_choice: if last_round {
                     ToolChoice::None
@@ -395,7 +564,8 @@ impl Aim {
             turn.said.push(String::new());
             let said = turn.said.last_mut().expect("this round's text");
             let Some(response) = self.call_model(&request, sink, said, cancel).await? else {
-                return Ok(turn.stopped());
+                turn.stop();
+                return Ok(());
             };
             turn.usage += response.usage;
             turn.model = Some(response.model.clone());
@@ -405,9 +575,9 @@ impl Aim {
                 .collect();
             if uses.is_empty() || last_round {
                 turn.text = answer_text(&response, last_round);
-                return Ok(turn);
+                return Ok(());
             }
-            messages.push(Message {
+            turn.messages.push(Message {
                 role: ChatRole::Assistant,
                 content: response.content,
             });
@@ -425,13 +595,12 @@ impl Aim {
                 writes: settings.writes,
                 snapshot: (!turn.wrote).then_some(snapshot),
             };
-            let results = self
-                .run_tools(ctx, round, uses, &mut turn, sink, cancel)
-                .await;
+            let results = self.run_tools(ctx, round, uses, turn, sink, cancel).await;
             if cancel.is_cancelled() {
-                return Ok(turn.stopped());
+                turn.stop();
+                return Ok(());
             }
-            messages.push(Message {
+            turn.messages.push(Message {
                 role: ChatRole::User,
                 content: results,
             });
@@ -546,6 +715,7 @@ impl Aim {
         actor: &Actor,
         conversation: ConversationRow,
         turn: Turn,
+        request: Option<&ChatRequestRow>,
     ) -> AimResult<ChatOutput> {
         let now = domain::now();
         let model_used = turn
@@ -585,6 +755,10 @@ impl Aim {
             db::aim::insert_action(&mut tx, action).await?;
         }
         db::aim::touch_conversation(&mut tx, conversation.id, now, tokens).await?;
+        if let Some(request) = request {
+            let answered = ChatRequestState::Answered;
+            db::aim::move_chat_request(&mut tx, request, answered, Some(message_id), now).await?;
+        }
         tx.commit().await?;
 
         tracing::info!(
@@ -610,6 +784,7 @@ impl Aim {
             message_id,
             usage: turn.usage,
             cancelled: turn.cancelled,
+            replayed: false,
         })
     }
 }
@@ -648,11 +823,39 @@ async fn answered(turn: JoinHandle<AimResult<ChatOutput>>) -> AimResult<ChatOutp
 struct StartedTurn {
     conversation: ConversationRow,
     running: RunningTurn,
+    /// The turn's idempotency key as stored, when the client sent one.
+    request: Option<ChatRequestRow>,
+}
+
+/// How a turn begins: it runs, or it is a repeat of an answered keyed request.
+enum Begun {
+    Started(StartedTurn),
+    Replayed(ChatOutput),
+}
+
+/// The events of a streamed turn that is a repeat of an answered one: its start, the actions
+/// it proposed and its answer.
+fn replayed_events(output: ChatOutput) -> ChatStream {
+    let mut events = vec![ChatEvent::Started {
+        conversation_id: output.conversation_id,
+    }];
+    events.extend(
+        output
+            .pending_actions
+            .iter()
+            .map(|action| ChatEvent::ActionPending {
+                action: action.clone(),
+            }),
+    );
+    events.push(ChatEvent::Completed { output });
+    stream::iter(events.into_iter().map(Ok)).boxed()
 }
 
 /// What a turn produced before it is stored.
 #[derive(Default)]
 struct Turn {
+    /// The conversation as the model sees it: the history, then this turn's rounds.
+    messages: Vec<Message>,
     text: String,
     model: Option<String>,
     /// Token usage of the model calls that finished (a call cut short reports none).
@@ -668,7 +871,7 @@ struct Turn {
 
 impl Turn {
     /// The turn stopped by the staff user: what was said by then is the answer.
-    fn stopped(mut self) -> Turn {
+    fn stop(&mut self) {
         self.text = self
             .said
             .iter()
@@ -677,7 +880,6 @@ impl Turn {
             .collect::<Vec<_>>()
             .join("\n\n");
         self.cancelled = true;
-        self
     }
 }
 

@@ -19,6 +19,7 @@ pub mod alerts;
 pub mod chat;
 pub mod checks;
 pub mod engine;
+pub mod idempotency;
 pub mod prompt;
 pub mod relay;
 pub mod tools;
@@ -162,6 +163,9 @@ pub enum AimError {
     /// The staff user has started too many turns in the last minute.
     #[error("too many messages in a short time; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// A turn with the same idempotency key is still running, or failed after it had acted.
+    #[error("{0}")]
+    IdempotencyKeyInUse(String),
     /// The model failed after its retries; the staff message is on record.
     #[error("{}", .0.user_message())]
     Model(#[from] LlmError),
@@ -192,6 +196,7 @@ impl AimError {
             AimError::ConversationNotFound(_) | AimError::ActionNotFound(_) => "not_found",
             AimError::ActionNotPending { .. } => "action_not_pending",
             AimError::RateLimited { .. } => "rate_limited",
+            AimError::IdempotencyKeyInUse(_) => "idempotency_key_in_use",
             AimError::Model(err) => err.code(),
             AimError::Db(_) => "internal",
         }

@@ -228,10 +228,12 @@ impl From<AimError> for ApiError {
             AimError::ConversationNotFound(_) | AimError::ActionNotFound(_) => {
                 ApiError::NotFound(err.to_string())
             }
-            AimError::ActionNotPending { .. } => ApiError::Conflict {
-                code: err.code(),
-                message: err.to_string(),
-            },
+            AimError::ActionNotPending { .. } | AimError::IdempotencyKeyInUse(_) => {
+                ApiError::Conflict {
+                    code: err.code(),
+                    message: err.to_string(),
+                }
+            }
             AimError::Model(model) => {
                 tracing::warn!(error = %model, "chat turn failed at the model");
                 let status = match &model {

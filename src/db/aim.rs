@@ -442,3 +442,119 @@ pub async fn complete_action(
         .map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// A chat turn started with an idempotency key, with the question it stored.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct ChatRequestRow {
+    pub staff_user_id: StaffUserId,
+    pub idempotency_key: String,
+    pub conversation_id: ConversationId,
+    pub question_id: MessageId,
+    /// The request named no conversation and started this one.
+    pub new_conversation: bool,
+    pub state: ChatRequestState,
+    pub answer_id: Option<MessageId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The stored question's text.
+    pub question: String,
+}
+
+/// Records the key of a turn whose question `question_id` is being stored (in the same
+/// transaction). A key already taken is a `UniqueViolation`.
+pub async fn insert_chat_request(
+    c: &mut impl AsConn,
+    staff_user_id: StaffUserId,
+    key: &str,
+    conversation_id: ConversationId,
+    question_id: MessageId,
+    new_conversation: bool,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    const SQL: &str = "INSERT INTO aim_chat_requests (staff_user_id, idempotency_key, conversation_id, \
+                       question_id, new_conversation, state, created_at, updated_at) \
+                       VALUES ($1, $2, $3, $4, $5, 'running', $6, $6)";
+    on_conn!(c, |conn| sqlx::query(SQL)
+        .bind(staff_user_id)
+        .bind(key)
+        .bind(conversation_id)
+        .bind(question_id)
+        .bind(new_conversation)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The staff user's turn started with `key`, if there is one.
+pub async fn find_chat_request(
+    c: &mut impl AsConn,
+    staff_user_id: StaffUserId,
+    key: &str,
+) -> DbResult<Option<ChatRequestRow>> {
+    const SQL: &str = "SELECT r.staff_user_id, r.idempotency_key, r.conversation_id, r.question_id, \
+                       r.new_conversation, r.state, r.answer_id, r.created_at, r.updated_at, \
+                       m.content AS question \
+                       FROM aim_chat_requests r JOIN aim_messages m ON m.id = r.question_id \
+                       WHERE r.staff_user_id = $1 AND r.idempotency_key = $2";
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(staff_user_id)
+        .bind(key)
+        .fetch_optional(conn)
+        .await)?)
+}
+
+/// Moves a keyed turn from the state `from` last written at `seen` to `to` (with its answer,
+/// once answered). Returns whether this call made the move: of two racing callers, exactly
+/// one does.
+pub async fn move_chat_request(
+    c: &mut impl AsConn,
+    row: &ChatRequestRow,
+    to: ChatRequestState,
+    answer_id: Option<MessageId>,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    const SQL: &str = "UPDATE aim_chat_requests SET state = $3, answer_id = $4, updated_at = $5 \
+                       WHERE staff_user_id = $1 AND idempotency_key = $2 AND state = $6 AND updated_at = $7";
+    let n = on_conn!(c, |conn| sqlx::query(SQL)
+        .bind(row.staff_user_id)
+        .bind(&row.idempotency_key)
+        .bind(to)
+        .bind(answer_id)
+        .bind(now)
+        .bind(row.state)
+        .bind(row.updated_at)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Forgets the staff user's keys used before `before`.
+pub async fn forget_chat_requests(
+    c: &mut impl AsConn,
+    staff_user_id: StaffUserId,
+    before: DateTime<Utc>,
+) -> DbResult<u64> {
+    const SQL: &str = "DELETE FROM aim_chat_requests WHERE staff_user_id = $1 AND created_at < $2";
+    Ok(on_conn!(c, |conn| sqlx::query(SQL)
+        .bind(staff_user_id)
+        .bind(before)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?)
+}
+
+/// One message by id.
+pub async fn find_message(c: &mut impl AsConn, id: MessageId) -> DbResult<Option<MessageRow>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM aim_messages WHERE id = $1"
+    );
+    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?)
+}

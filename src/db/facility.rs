@@ -313,6 +313,7 @@ pub const TABLES: &[&str] = &[
     "aim_messages",
     "aim_alerts",
     "aim_actions",
+    "aim_chat_requests",
 ];
 
 /// Row count of every table in [`TABLES`], for diagnostics and the seed's idempotency check.

@@ -6,6 +6,7 @@ mod common;
 
 mod graphql;
 mod hardening;
+mod idempotency;
 mod playground;
 mod privacy;
 mod rest;

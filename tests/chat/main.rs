@@ -7,6 +7,7 @@ mod common;
 
 mod actions;
 mod checks;
+mod idempotency;
 mod offline;
 mod orchestrator;
 mod providers;

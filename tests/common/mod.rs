@@ -81,7 +81,23 @@ async fn ensure_extensions(admin: &mut sqlx::PgConnection) {
                 .execute(&mut *admin)
                 .await
             {
-                Ok(_) => break,
+                Ok(_) => {
+                    // An extension moved elsewhere by hand (or created in a dropped schema's
+                    // place) would leave the migrations without its operator classes.
+                    let schema: String = sqlx::query_scalar(
+                        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'",
+                    )
+                    .fetch_one(&mut *admin)
+                    .await
+                    .expect("pg_trgm is installed");
+                    if schema != "public" {
+                        sqlx::query("ALTER EXTENSION pg_trgm SET SCHEMA public")
+                            .execute(&mut *admin)
+                            .await
+                            .expect("move pg_trgm to public");
+                    }
+                    break;
+                }
                 // Another test process created it at the same moment.
                 Err(_) if attempt < 3 => tokio::time::sleep(Duration::from_millis(100)).await,
                 Err(err) => panic!("cannot create the pg_trgm extension: {err}"),

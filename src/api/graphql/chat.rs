@@ -16,6 +16,7 @@ use super::{actor, data, gql_error, parse_id};
 use crate::aim::Aim;
 use crate::aim::actions::ActionView;
 use crate::aim::chat::{ChatOutput, ToolCallRecord};
+use crate::aim::idempotency::IdempotencyKey;
 use crate::api::error::ApiError;
 use crate::db::aim::{ConversationRow, MessageRow};
 use crate::db::{self, Db};
@@ -388,6 +389,11 @@ pub struct AimChatInput {
     pub message: String,
     /// The conversation to continue (the caller's, active); none starts a new one.
     pub conversation_id: Option<ID>,
+    /// A key of the client's (1 to 255 visible ASCII characters, a UUID say) that makes the
+    /// request safe to send again: a repeat with the same key and input within a day gets the
+    /// first turn's answer instead of a second turn (`replayed`), or `idempotency_key_in_use`
+    /// while the first is still running.
+    pub idempotency_key: Option<String>,
 }
 
 impl AimChatInput {
@@ -396,6 +402,15 @@ impl AimChatInput {
         self.conversation_id
             .as_ref()
             .map(|id| parse_id::<ConversationId>("conversationId", id))
+            .transpose()
+            .map_err(gql_error)
+    }
+
+    /// The idempotency key, or an `invalid_input` error naming `idempotencyKey`.
+    pub(crate) fn key(&self) -> Result<Option<IdempotencyKey>> {
+        self.idempotency_key
+            .as_deref()
+            .map(|key| IdempotencyKey::parse(key, "idempotencyKey"))
             .transpose()
             .map_err(gql_error)
     }
@@ -419,6 +434,9 @@ pub struct AimChatOutput {
     /// The staff user stopped the turn (`cancelAimChat`, or the stream closed):
     /// `responseText` is what was said by then.
     pub cancelled: bool,
+    /// This is the stored answer of an earlier request with the same `idempotencyKey`; no
+    /// turn ran now.
+    pub replayed: bool,
 }
 
 impl From<ChatOutput> for AimChatOutput {
@@ -431,6 +449,7 @@ impl From<ChatOutput> for AimChatOutput {
             pending_actions: out.pending_actions.into_iter().map(Into::into).collect(),
             message_id: ID(out.message_id.to_string()),
             cancelled: out.cancelled,
+            replayed: out.replayed,
         }
     }
 }
@@ -504,8 +523,9 @@ impl ChatMutation {
     async fn aim_chat(&self, ctx: &Context<'_>, input: AimChatInput) -> Result<AimChatOutput> {
         let actor = actor(ctx)?;
         let conversation_id = input.conversation()?;
+        let key = input.key()?;
         let out = data::<Aim>(ctx)?
-            .chat(&actor, &input.message, conversation_id)
+            .chat_keyed(&actor, &input.message, conversation_id, key.as_ref())
             .await
             .map_err(gql_error)?;
         Ok(out.into())

@@ -130,9 +130,10 @@ impl ChatStreamSubscription {
     ) -> Result<impl Stream<Item = AimChatEvent> + use<>> {
         let actor = actor(ctx)?;
         let conversation_id = input.conversation()?;
+        let key = input.key()?;
         let request_id = current_request_id();
         let events = data::<Aim>(ctx)?
-            .chat_stream(&actor, &input.message, conversation_id)
+            .chat_stream_keyed(&actor, &input.message, conversation_id, key.as_ref())
             .await
             .map_err(gql_error)?;
         Ok(events.map(move |event| match event {

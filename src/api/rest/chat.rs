@@ -20,6 +20,7 @@ use utoipa_axum::routes;
 
 use crate::aim::actions::ActionView;
 use crate::aim::chat::{ChatEvent, ChatOutput};
+use crate::aim::idempotency::IdempotencyKey;
 use crate::api::AppState;
 use crate::api::auth::Staff;
 use crate::api::error::{ApiError, ApiJson, ErrorBody, current_request_id};
@@ -265,10 +266,16 @@ fn wants_event_stream(headers: &HeaderMap) -> bool {
 /// `completed` with the answer as the plain call returns it, or `failed` with the error body.
 /// Errors found before the turn starts are plain error responses. Closing the stream stops the
 /// turn as `POST /api/v2/admin/aim/conversations/{id}/cancel` does.
+///
+/// With an `Idempotency-Key`, the request is safe to send again: a repeat with the same key and
+/// body within a day is answered from the first turn (`Idempotent-Replayed: true`) instead of
+/// running a second one, and is 409 `idempotency_key_in_use` while the first is still running.
 #[utoipa::path(post, path = "/api/v2/admin/aim/chat", tag = "chat", request_body = ChatBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters (a UUID, say): a repeat with the same key and body gets the first turn's answer")),
     responses((status = 200, content((ChatAnswer = "application/json"), (String = "text/event-stream")), description = "the answer; with `Accept: text/event-stream` the turn's events"),
         (status = 401, description = "no valid token", body = ErrorBody), (status = 404, description = "not the caller's conversation", body = ErrorBody),
-        (status = 422, description = "bad message", body = ErrorBody), (status = 429, description = "too many messages in a minute", body = ErrorBody),
+        (status = 409, description = "a request with the same Idempotency-Key is still being answered", body = ErrorBody),
+        (status = 422, description = "bad message or Idempotency-Key", body = ErrorBody), (status = 429, description = "too many messages in a minute", body = ErrorBody),
         (status = 502, description = "the model failed", body = ErrorBody)))]
 async fn chat(
     State(state): State<AppState>,
@@ -281,23 +288,48 @@ async fn chat(
         .as_deref()
         .map(|id| parse_id::<ConversationId>("conversationId", id))
         .transpose()?;
+    let key = idempotency_key(&headers)?;
     let actor = caller.actor();
     if !wants_event_stream(&headers) {
         let out = state
             .aim
-            .chat(&actor, &body.message, conversation_id)
+            .chat_keyed(&actor, &body.message, conversation_id, key.as_ref())
             .await?;
-        return Ok(ApiJson(ChatAnswer::from(out)).into_response());
+        let replayed = out.replayed;
+        let mut response = ApiJson(ChatAnswer::from(out)).into_response();
+        if replayed {
+            response
+                .headers_mut()
+                .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+        }
+        return Ok(response);
     }
     let request_id = current_request_id();
     let events = state
         .aim
-        .chat_stream(&actor, &body.message, conversation_id)
+        .chat_stream_keyed(&actor, &body.message, conversation_id, key.as_ref())
         .await?
         .map(move |event| Ok::<_, Infallible>(sse_event(event, &request_id)));
     Ok(Sse::new(events)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response())
+}
+
+/// The request header that makes a chat request safe to send again.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// The response header of an answer given again for a repeated `Idempotency-Key`.
+const IDEMPOTENT_REPLAYED: header::HeaderName =
+    header::HeaderName::from_static("idempotent-replayed");
+
+/// The request's `Idempotency-Key`, checked, when it sent one.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    const FIELD: &str = "Idempotency-Key";
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    // Bytes that are not visible ASCII get the same answer as any other bad key.
+    let key = value.to_str().unwrap_or_default();
+    Ok(Some(IdempotencyKey::parse(key, FIELD)?))
 }
 
 /// A streamed turn's event as a server-sent event: its name and JSON data.
