@@ -21,7 +21,6 @@
 //! Every response is checked: a GraphQL answer with `errors`, or any status but 200, stops the
 //! run (a fast error is not a result).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -39,17 +38,15 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Duration as ChronoDuration, Utc};
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 #[allow(dead_code)]
 #[path = "../tests/common/serve.rs"]
 mod serve;
-use serve::ServeProcess;
+use serve::{ServeProcess, rss_kib, subscribe};
 
 const SECRET: &str = "bench-secret-bench-secret-bench-secret";
 
@@ -728,65 +725,6 @@ async fn chat_figures(sqlite_url: &str, plan: Plan) {
 
 // ---------------------------------------------------------------------------------------------
 // 6: `aim serve` as a child: fan-out and memory
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc is readable");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .expect("VmRSS")
-}
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-const EVENTS: &str = "subscription { aimAlertEvents { cursor kind alert { id readAt } } }";
-
-/// A subscriber of alert events, acknowledged by the server.
-async fn subscribe(addr: SocketAddr, token: &str) -> Socket {
-    let mut request = format!("ws://{addr}/graphql/ws")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static("graphql-transport-ws"),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("a WebSocket");
-    let send = |m: Value| Message::Text(m.to_string().into());
-    socket
-        .send(send(
-            json!({ "type": "connection_init", "payload": { "token": token } }),
-        ))
-        .await
-        .unwrap();
-    loop {
-        match socket.next().await {
-            Some(Ok(Message::Text(t))) if t.as_str().contains("connection_ack") => break,
-            Some(Ok(Message::Text(_))) | Some(Ok(Message::Ping(_))) => {}
-            other => panic!("no connection_ack: {other:?}"),
-        }
-    }
-    socket
-        .send(send(
-            json!({ "id": "1", "type": "subscribe", "payload": { "query": EVENTS } }),
-        ))
-        .await
-        .unwrap();
-    // The server answers a ping only after reading the subscribe before it.
-    socket.send(send(json!({ "type": "ping" }))).await.unwrap();
-    loop {
-        match socket.next().await {
-            Some(Ok(Message::Text(t))) if t.as_str().contains("\"pong\"") => return socket,
-            Some(Ok(Message::Text(t))) if t.as_str().contains("errors") => panic!("refused: {t}"),
-            Some(Ok(_)) => {}
-            other => panic!("no pong: {other:?}"),
-        }
-    }
-}
 
 async fn serve_figures(plan: Plan) {
     let dir = tempfile::tempdir().unwrap();

@@ -192,6 +192,8 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         engine,
         schema,
         metrics: telemetry::metrics_handle(),
+        stopping: tokio_util::sync::CancellationToken::new(),
+        sockets: tokio_util::task::TaskTracker::new(),
     };
     Ok(App {
         state,
@@ -286,25 +288,51 @@ impl App {
         issue_token(&self.state.db, self.state.auth.keys(), email, ttl).await
     }
 
-    /// Serves on `listener` until `shutdown` completes, then drains in-flight requests.
+    /// Serves on `listener` until `shutdown` completes, then stops taking connections and
+    /// drains: requests in flight are answered, WebSockets are closed with 1001 (going away),
+    /// and chat turns still running (a closed subscription stops its turn) store their
+    /// answers — for at most `AIM_SHUTDOWN_GRACE`, after which it returns anyway.
     pub async fn serve_on(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let router = self.router();
-        let db = self.state.db.clone();
-        let interval = self.state.config.alert_interval;
-        let scheduler = (!interval.is_zero()).then(|| self.state.engine.clone().spawn(interval));
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(StartError::Serve);
+        let state = self.state;
+        let interval = state.config.alert_interval;
+        let scheduler = (!interval.is_zero()).then(|| state.engine.clone().spawn(interval));
+        let stopping = state.stopping.clone();
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down: answering requests in flight, closing WebSockets");
+            stopping.cancel();
+        };
+        let served = axum::serve(listener, router).with_graceful_shutdown(signal);
+        let grace = state.config.shutdown_grace;
+        let drained = async {
+            let served = served.await;
+            state.sockets.close();
+            state.sockets.wait().await;
+            state.aim.finish_turns().await;
+            served
+        };
+        let out_of_time = async {
+            state.stopping.cancelled().await;
+            tokio::time::sleep(grace).await;
+        };
+        let served = tokio::select! {
+            served = drained => served.map_err(StartError::Serve),
+            () = out_of_time => {
+                tracing::warn!(grace = ?grace, "shutdown grace over: leaving what is still running");
+                Ok(())
+            }
+        };
         if let Some(scheduler) = scheduler {
             scheduler.abort();
         }
         served?;
-        db.close().await;
+        state.db.close().await;
+        tracing::info!("stopped");
         Ok(())
     }
 }

@@ -270,6 +270,11 @@ pub struct Config {
     #[arg(long, env = "AIM_WS_INIT_TIMEOUT", default_value = "10s", value_parser = parse_positive_duration, global = true)]
     pub ws_init_timeout: Duration,
 
+    /// How long `serve` waits, once told to stop (SIGTERM, Ctrl-C), for requests, chat turns
+    /// and WebSockets in progress to finish before it exits anyway.
+    #[arg(long, env = "AIM_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub shutdown_grace: Duration,
+
     /// Largest accepted request body in bytes.
     #[arg(long, env = "AIM_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,

@@ -235,7 +235,9 @@ impl Aim {
         let stop = started.running.token().clone().drop_guard();
         let aim = self.clone();
         let actor = *actor;
-        let turn = tokio::spawn(async move { aim.answer(&actor, started, sink.as_ref()).await });
+        let turn = self
+            .tasks
+            .spawn(async move { aim.answer(&actor, started, sink.as_ref()).await });
         (turn, stop)
     }
 

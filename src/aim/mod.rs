@@ -85,6 +85,8 @@ pub struct Aim {
     alert_engine: Option<engine::AlertEngine>,
     /// Turns running now, so a staff user can stop one.
     running: turns::RunningTurns,
+    /// The tasks of the turns, for a shutdown to wait until their answers are stored.
+    tasks: tokio_util::task::TaskTracker,
 }
 
 impl Aim {
@@ -97,7 +99,15 @@ impl Aim {
             turns: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             alert_engine: None,
             running: turns::RunningTurns::default(),
+            tasks: tokio_util::task::TaskTracker::new(),
         }
+    }
+
+    /// Takes no more turns and waits until those running have stored their answers (or
+    /// failed): the last step of a shutdown.
+    pub async fn finish_turns(&self) {
+        self.tasks.close();
+        self.tasks.wait().await;
     }
 
     /// Runs `engine` (in the background) after each booking AIM makes.

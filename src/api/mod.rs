@@ -49,6 +49,10 @@ pub struct AppState {
     pub engine: crate::aim::engine::AlertEngine,
     pub schema: graphql::AimSchema,
     pub metrics: PrometheusHandle,
+    /// Cancelled when the server is told to stop: open WebSockets close with 1001.
+    pub stopping: tokio_util::sync::CancellationToken,
+    /// The WebSocket connections being served, for the shutdown to wait for.
+    pub sockets: tokio_util::task::TaskTracker,
 }
 
 const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");

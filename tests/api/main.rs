@@ -10,6 +10,7 @@ mod idempotency;
 mod playground;
 mod privacy;
 mod rest;
+mod shutdown;
 mod stream;
 
 use std::time::Duration;

@@ -39,6 +39,8 @@ pub const CLOSE_UNAUTHORIZED: u16 = 4401;
 /// No `connection_init` in time.
 pub const CLOSE_INIT_TIMEOUT: u16 = 4408;
 const CLOSE_NORMAL: u16 = 1000;
+/// The server is shutting down: reconnect (to another replica, or once it is back).
+pub const CLOSE_GOING_AWAY: u16 = 1001;
 const CLOSE_INTERNAL: u16 = 1011;
 
 /// Messages the protocol may queue for the socket before it waits for the socket.
@@ -87,7 +89,10 @@ pub async fn graphql_ws(
         .read_buffer_size(SOCKET_BUFFER)
         .write_buffer_size(SOCKET_BUFFER)
         .max_message_size(state.config.max_body_bytes)
-        .on_upgrade(move |socket| serve(state, socket, protocol, transport))
+        .on_upgrade(move |socket| {
+            let sockets = state.sockets.clone();
+            sockets.track_future(serve(state, socket, protocol, transport))
+        })
 }
 
 /// The first subprotocol of the client's list that is a GraphQL one (as [`GraphQLProtocol`]
@@ -320,6 +325,9 @@ async fn serve(
             }
             // Wakes the loop when connection_init has been answered.
             answer = &mut init.answer, if init.waiting() => init.settle(answer),
+            () = state.stopping.cancelled() => {
+                break Some(close_frame(CLOSE_GOING_AWAY, "the server is shutting down"));
+            }
         }
     };
 
