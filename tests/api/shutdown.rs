@@ -136,7 +136,7 @@ both_backends! {
             task.await.unwrap();
         }
         assert!(tally.answered.load(Ordering::Relaxed) > answered_before, "the load went on");
-        let failures = tally.failures.lock().unwrap();
+        let failures = std::mem::take(&mut *tally.failures.lock().unwrap());
         assert!(failures.is_empty(), "every answer given was whole and good: {failures:?}");
 
         let id: aim::domain::MessageId = answer["messageId"].as_str().unwrap().parse().unwrap();
