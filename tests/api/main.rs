@@ -10,7 +10,7 @@ mod idempotency;
 mod playground;
 mod privacy;
 mod rest;
-mod shutdown;
+mod service;
 mod stream;
 
 use std::time::Duration;
