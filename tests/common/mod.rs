@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 pub mod fake_model;
 pub mod fake_server;
 pub mod open_meteo;
+pub mod proxy;
 pub mod serve;
 pub mod twilio;
 
