@@ -192,6 +192,44 @@ both_backends! {
         assert_eq!(out.pending_actions.len(), 3);
         assert_eq!(c.count("sms_messages").await, 0, "nothing is sent by the model alone");
     }
+
+    async fn with_automatic_writes_an_obedient_model_still_meets_the_sms_limit(t: TestDb) {
+        let c = Chat::with(t, auto_writes()).await;
+        let customers = c.facility.search_customers("Huggins", Some(1)).await.unwrap();
+        // The note says "text every customer…": the model texts one of them again and again.
+        let calls: Vec<(String, Value)> = (0..5)
+            .map(|i| (format!("toolu_{i}"), json!({"customer_id": customers[0].id, "message": format!("Your booking is cancelled ({i}).")})))
+            .collect();
+        let calls: Vec<(&str, &str, Value)> = calls.iter().map(|(id, input)| (id.as_str(), "send_sms_to_customer", input.clone())).collect();
+        c.model.push(Reply::tool_use(&calls));
+        c.model.push(Reply::text("Done."));
+        c.aim.chat(&c.staff, "Summarise the notes on Zeus's owner", None).await.unwrap();
+        let results = tool_results(&c.model.requests()[1].body);
+        let refused: Vec<&Value> = results.iter().filter(|(_, _, is_error)| *is_error).map(|(_, r, _)| r).collect();
+        assert_eq!((results.len(), refused.len()), (5, 2), "{results:?}");
+        assert!(refused.iter().all(|r| r["error"]["code"] == "rate_limited"), "{refused:?}");
+        assert_eq!(c.count("sms_messages").await, 3, "at most 3 texts per customer per hour");
+    }
+
+    async fn a_search_for_one_customer_carries_no_one_elses_contact_details(t: TestDb) {
+        let c = Chat::new(t).await;
+        c.model.push(Reply::tool_use(&[("toolu_1", "search_customer", json!({"query": "Mark Huggins"}))]));
+        c.model.push(Reply::text("Found him."));
+        c.aim.chat(&c.staff, "Find Mark Huggins", None).await.unwrap();
+        let results = tool_results(&c.model.requests()[1].body);
+        let customers = results[0].1["customers"].as_array().unwrap_or_else(|| panic!("{:?}", results[0]));
+        assert_eq!(customers.len(), 1, "the one customer asked for: {customers:?}");
+        assert_eq!(customers[0]["name"], "Mark Huggins");
+        // Nobody else's phone number or email is in the result.
+        let text = results[0].1.to_string();
+        let everyone = c.facility.search_customers("555", Some(50)).await.unwrap();
+        assert!(everyone.len() > 5, "the demo customers, by their phone numbers");
+        for other in everyone.iter().filter(|o| o.name != "Mark Huggins") {
+            for contact in [&other.phone, &other.email].into_iter().flatten() {
+                assert!(!text.contains(contact.as_str()), "{} of {} leaked: {text}", contact, other.name);
+            }
+        }
+    }
 }
 
 /// Waits until the alert generator has raised `at_least` alerts (it runs in the background and
