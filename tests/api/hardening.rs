@@ -152,6 +152,18 @@ both_backends! {
         let (status, _, body) = call(&server, Method::POST, "/api/v2/auth/login", None, Some(json!({"email": "staff\u{0}@happytail.example", "password": "x"}))).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(body["error"]["field"], "email", "{body}");
+
+        // What a client does not own it cannot set: GraphQL inputs have no room for the owner,
+        // a status or a time read, and say so.
+        for (field, mutation) in [
+            ("staffUserId", r#"mutation { aimChat(input: { message: "hi", staffUserId: "x" }) { responseText } }"#),
+            ("status", r#"mutation { aimChat(input: { message: "hi", status: "archived" }) { responseText } }"#),
+            ("readAt", r#"mutation { markAimAlertRead(id: "x", readAt: "2020-01-01T00:00:00Z") { id } }"#),
+        ] {
+            let (_, _, body) = call(&server, Method::POST, "/graphql", Some(&staff), Some(json!({"query": mutation}))).await;
+            assert!(body["data"].is_null(), "{field}: {body}");
+            assert!(body["errors"][0]["message"].as_str().unwrap().contains(field), "{field}: {body}");
+        }
     }
 }
 
