@@ -252,6 +252,8 @@ both_backends! {
             ("unknown staff", keys().sign(&Claims { sub: uuid::Uuid::new_v4().to_string(), ..claims.clone() }).unwrap()),
             ("other key", other_key.sign(&claims).unwrap()),
             ("alg none", alg_none),
+            // HS/RS confusion: an RS256 header over the HMAC signature.
+            ("alg RS256", format!("{}.{}.{}", b64(&json!({ "alg": "RS256", "typ": "JWT" })), parts[1], parts[2])),
             ("tampered payload", tampered),
             ("garbage", "not.a.token".into()),
         ];
