@@ -85,7 +85,7 @@ pub struct LoginOutput {
 
 /// `POST /api/v2/auth/login` — `{email, password}` → `{token, expiresAt, staffUser}`.
 #[utoipa::path(post, path = "/api/v2/auth/login", tag = "auth", request_body = LoginInput, security(()),
-    responses((status = 200, body = LoginOutput), (status = 401, description = "unknown email or wrong password", body = super::error::ErrorBody),
+    responses((status = 200, body = LoginOutput), (status = 401, description = "unknown email or wrong password", body = super::error::ErrorBody), (status = 400, description = "a body that is not JSON", body = super::error::ErrorBody),
         (status = 422, body = super::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,

@@ -276,7 +276,7 @@ fn wants_event_stream(headers: &HeaderMap) -> bool {
 /// turn as `POST /api/v2/admin/aim/conversations/{id}/cancel` does.
 #[utoipa::path(post, path = "/api/v2/admin/aim/chat", tag = "chat", request_body = ChatBody,
     responses((status = 200, content((ChatAnswer = "application/json"), (String = "text/event-stream")), description = "the answer; with `Accept: text/event-stream` the turn's events"),
-        (status = 401, description = "no valid token", body = ErrorBody), (status = 404, description = "not the caller's conversation", body = ErrorBody),
+        (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 404, description = "not the caller's conversation", body = ErrorBody),
         (status = 422, description = "bad message", body = ErrorBody), (status = 429, description = "too many messages in a minute", body = ErrorBody),
         (status = 502, description = "the model failed", body = ErrorBody)))]
 async fn chat(
@@ -347,7 +347,7 @@ pub struct CancelAnswer {
 /// stored with what was said by then, marked `cancelled`, and the turn's own request ends with
 /// it.
 #[utoipa::path(post, path = "/api/v2/admin/aim/conversations/{id}/cancel", tag = "chat", params(("id" = String, Path, format = Uuid, description = "conversation id")),
-    responses((status = 200, body = CancelAnswer), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CancelAnswer), (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn cancel_chat(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -438,7 +438,7 @@ impl ConversationsRequest {
 /// `GET /api/v2/admin/aim/conversations?limit=20&cursor=&status=active`: the caller's
 /// conversations, most recently used first; `Link: <…>; rel="next"` when there are more.
 #[utoipa::path(get, path = "/api/v2/admin/aim/conversations", tag = "chat", params(ListParams),
-    responses((status = 200, body = Vec<ConversationJson>, headers(("link" = String, description = "`<…>; rel=\"next\"` when there are more"))), (status = 401, description = "no valid token", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Vec<ConversationJson>, headers(("link" = String, description = "`<…>; rel=\"next\"` when there are more"))), (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_conversations(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -479,7 +479,7 @@ async fn list_conversations(
 /// `GET /api/v2/admin/aim/conversations/{id}`: the caller's conversation (archived too) with
 /// every message, oldest first.
 #[utoipa::path(get, path = "/api/v2/admin/aim/conversations/{id}", tag = "chat", params(("id" = String, Path, format = Uuid, description = "conversation id")),
-    responses((status = 200, body = ConversationDetail), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ConversationDetail), (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_conversation(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -512,7 +512,7 @@ async fn get_conversation(
 
 /// `DELETE /api/v2/admin/aim/conversations/{id}`: archives it and answers with it.
 #[utoipa::path(delete, path = "/api/v2/admin/aim/conversations/{id}", tag = "chat", params(("id" = String, Path, format = Uuid, description = "conversation id")),
-    responses((status = 200, body = ConversationJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ConversationJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn archive_conversation(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -525,7 +525,7 @@ async fn archive_conversation(
 
 /// `GET /api/v2/admin/aim/actions/{id}`.
 #[utoipa::path(get, path = "/api/v2/admin/aim/actions/{id}", tag = "chat", params(("id" = String, Path, format = Uuid, description = "action id")),
-    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_action(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -537,7 +537,7 @@ async fn get_action(
 
 /// `POST /api/v2/admin/aim/actions/{id}/confirm`: executes it once; repeating answers the same.
 #[utoipa::path(post, path = "/api/v2/admin/aim/actions/{id}/confirm", tag = "chat", params(("id" = String, Path, format = Uuid, description = "action id")),
-    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "cancelled or expired", body = ErrorBody)))]
+    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "cancelled or expired", body = ErrorBody)))]
 async fn confirm_action(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -551,7 +551,7 @@ async fn confirm_action(
 
 /// `POST /api/v2/admin/aim/actions/{id}/cancel`.
 #[utoipa::path(post, path = "/api/v2/admin/aim/actions/{id}/cancel", tag = "chat", params(("id" = String, Path, format = Uuid, description = "action id")),
-    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "already executed or expired", body = ErrorBody)))]
+    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "already executed or expired", body = ErrorBody)))]
 async fn cancel_action(
     State(state): State<AppState>,
     Staff(caller): Staff,
