@@ -19,6 +19,7 @@ pub mod facility;
 pub mod http;
 pub mod llm;
 pub mod telemetry;
+pub mod untrusted;
 
 pub use app::{
     App, Mode, SecretSource, StartError, alert_engine, build_app, issue_token, jwt_keys,

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::config::WriteTools;
@@ -191,52 +191,57 @@ fn build_definitions() -> Arc<[ToolDefinition]> {
     .into()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct NoInput {}
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct SearchInput {
     query: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     limit: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct ScheduleInput {
     start_date: NaiveDate,
     end_date: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
     service: Option<ServiceKind>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct StaffScheduleInput {
     date: NaiveDate,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct ComplianceInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
     days_ahead: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RevenueInput {
     start_date: NaiveDate,
     end_date: NaiveDate,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct CreateBookingInput {
     customer_id: CustomerId,
     dog_ids: Vec<DogId>,
     service: ServiceKind,
     start_date: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
     end_date: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     notes: Option<String>,
 }
 
@@ -253,7 +258,7 @@ impl From<CreateBookingInput> for BookingRequest {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct SmsInput {
     customer_id: CustomerId,
@@ -311,6 +316,38 @@ impl From<crate::facility::sms::SmsError> for ToolError {
     }
 }
 
+/// Checks the input the model gave tool `name` as the tool would before running, and answers
+/// it as the tool reads it (absent optional fields left out), or the error the model is sent.
+pub fn check_input(name: &str, input: &Value) -> Result<Value, ToolError> {
+    fn normalized<T: DeserializeOwned + Serialize>(input: &Value) -> Result<Value, ToolError> {
+        decode::<T>(input).map(|x| to_json(&x))
+    }
+    match name {
+        // Some models send `null` for a tool without input.
+        "get_today_summary" | "check_compliance" if input.is_null() => Ok(json!({})),
+        "get_today_summary" => normalized::<NoInput>(input),
+        "search_customer" | "search_dog" => normalized::<SearchInput>(input),
+        "check_schedule" => normalized::<ScheduleInput>(input),
+        "get_staff_schedule" => normalized::<StaffScheduleInput>(input),
+        "check_compliance" => normalized::<ComplianceInput>(input),
+        "get_revenue_summary" => normalized::<RevenueInput>(input),
+        "create_booking" => normalized::<CreateBookingInput>(input),
+        "send_sms_to_customer" => normalized::<SmsInput>(input),
+        other => Err(unknown_tool(other)),
+    }
+}
+
+fn unknown_tool(name: &str) -> ToolError {
+    ToolError {
+        code: "unknown_tool",
+        message: format!(
+            "there is no tool named `{name}`; the tools are: {}",
+            TOOL_NAMES.join(", ")
+        ),
+        field: None,
+    }
+}
+
 /// Decodes a tool input, naming the field at fault when it doesn't fit.
 fn decode<T: DeserializeOwned>(input: &Value) -> Result<T, ToolError> {
     if !input.is_object() {
@@ -319,24 +356,55 @@ fn decode<T: DeserializeOwned>(input: &Value) -> Result<T, ToolError> {
             "the input must be a JSON object with the tool's fields",
         ));
     }
-    serde_path_to_error::deserialize(input).map_err(|err| {
+    let decoded = serde_path_to_error::deserialize(input).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner().to_string();
         // serde names a missing or unknown field in its message; the path is then `.`.
         let field = if path == "." {
-            field_in_message(&inner).unwrap_or_else(|| "input".to_owned())
+            field_in_message(&inner)
         } else {
-            path
+            Some(path).filter(|path| !path.is_empty())
         };
-        ToolError::invalid(field, inner)
-    })
+        ToolError::invalid(field.unwrap_or_else(|| "input".to_owned()), inner)
+    })?;
+    // PostgreSQL cannot store U+0000 in text: refused here, by name, rather than by the database.
+    if let Some(field) = nul_at(input, None) {
+        return Err(ToolError::invalid(
+            field,
+            "contains a NUL character (U+0000); leave it out",
+        ));
+    }
+    Ok(decoded)
 }
 
-/// The field named in backticks in a serde message such as "missing field `query`".
+/// The path (serde_path_to_error's notation: `dog_ids[0]`, `a.b`) of the first string in
+/// `value` holding a NUL character.
+fn nul_at(value: &Value, at: Option<String>) -> Option<String> {
+    match value {
+        Value::String(text) if text.contains('\0') => Some(at.unwrap_or_else(|| "input".into())),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            nul_at(
+                item,
+                Some(format!("{}[{i}]", at.as_deref().unwrap_or("input"))),
+            )
+        }),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let path = match &at {
+                Some(at) => format!("{at}.{key}"),
+                None => key.clone(),
+            };
+            nul_at(item, Some(path))
+        }),
+        _ => None,
+    }
+}
+
+/// The field named in backticks in a serde message such as "missing field `query`" (none for
+/// a field whose name is empty).
 fn field_in_message(message: &str) -> Option<String> {
     let start = message.find('`')? + 1;
     let end = start + message[start..].find('`')?;
-    Some(message[start..end].to_owned())
+    Some(message[start..end].to_owned()).filter(|field| !field.is_empty())
 }
 
 /// A write the model asked for that waits for a staff member's confirmation.
@@ -405,14 +473,7 @@ pub async fn execute(ctx: ToolContext<'_>, name: &str, input: &Value) -> ToolOut
         "get_revenue_summary" => revenue_summary(ctx, input).await,
         "create_booking" => return write(ctx, ActionTool::CreateBooking, input).await,
         "send_sms_to_customer" => return write(ctx, ActionTool::SendSmsToCustomer, input).await,
-        other => Err(ToolError {
-            code: "unknown_tool",
-            message: format!(
-                "there is no tool named `{other}`; the tools are: {}",
-                TOOL_NAMES.join(", ")
-            ),
-            field: None,
-        }),
+        other => Err(unknown_tool(other)),
     };
     match result {
         Ok(content) => ToolOutcome::ok(content),
@@ -742,6 +803,20 @@ mod tests {
         assert_eq!(err.field.as_deref(), Some("colour"));
         let err = decode::<SearchInput>(&json!("max")).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("input"));
+        let err = decode::<NoInput>(&json!({"": null})).unwrap_err();
+        assert_eq!(
+            err.field.as_deref(),
+            Some("input"),
+            "a field without a name"
+        );
+        let err = decode::<SearchInput>(&json!({"query": "max\u{0}"})).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("query"));
+        let err = decode::<CreateBookingInput>(&json!({
+            "customer_id": "0197a0a0-0000-7000-8000-000000000001", "dog_ids": ["0197a0a0-0000-7000-8000-000000000002"],
+            "service": "daycare", "start_date": "2026-12-01", "notes": "gate code \u{0}"
+        }))
+        .unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("notes"));
     }
 
     #[test]

@@ -48,6 +48,31 @@ pub struct LoginInput {
     password: String,
 }
 
+impl LoginInput {
+    /// Refuses, naming the field, what can be told wrong without the database.
+    pub fn check(&self) -> Result<(), ApiError> {
+        if self.email.trim().is_empty() {
+            return Err(ApiError::invalid("email", "email must not be empty"));
+        }
+        if self.password.is_empty() {
+            return Err(ApiError::invalid("password", "password must not be empty"));
+        }
+        if self.email.contains('\0') {
+            return Err(ApiError::invalid(
+                "email",
+                "email contains a NUL character (U+0000)",
+            ));
+        }
+        if self.password.len() > 1024 {
+            return Err(ApiError::invalid(
+                "password",
+                "password is longer than 1024 bytes",
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginOutput {
@@ -60,30 +85,13 @@ pub struct LoginOutput {
 
 /// `POST /api/v2/auth/login` — `{email, password}` → `{token, expiresAt, staffUser}`.
 #[utoipa::path(post, path = "/api/v2/auth/login", tag = "auth", request_body = LoginInput, security(()),
-    responses((status = 200, body = LoginOutput), (status = 401, description = "unknown email or wrong password", body = super::error::ErrorBody),
+    responses((status = 200, body = LoginOutput), (status = 401, description = "unknown email or wrong password", body = super::error::ErrorBody), (status = 400, description = "a body that is not JSON", body = super::error::ErrorBody),
         (status = 422, body = super::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<ApiJson<LoginOutput>, ApiError> {
-    if input.email.trim().is_empty() {
-        return Err(ApiError::invalid("email", "email must not be empty"));
-    }
-    if input.password.is_empty() {
-        return Err(ApiError::invalid("password", "password must not be empty"));
-    }
-    if input.email.contains('\0') {
-        return Err(ApiError::invalid(
-            "email",
-            "email contains a NUL character (U+0000)",
-        ));
-    }
-    if input.password.len() > 1024 {
-        return Err(ApiError::invalid(
-            "password",
-            "password is longer than 1024 bytes",
-        ));
-    }
+    input.check()?;
     let login = state.auth.login(&input.email, &input.password).await?;
     Ok(ApiJson(LoginOutput {
         token: login.token.token,

@@ -6,7 +6,7 @@
 mod jwt;
 mod password;
 
-pub use jwt::{Claims, IssuedToken, JwtKeys, TokenError};
+pub use jwt::{Claims, IssuedToken, JwtKeys, LEEWAY_SECS, TokenError};
 pub use password::{hash_password, verify_password};
 
 use crate::db::staff::StaffUser;

@@ -7,6 +7,9 @@
 
 mod stream;
 
+/// A whole streamed answer read from its body's chunks (for the property tests and fuzzing).
+pub use stream::read_chunks as read_stream_chunks;
+
 use std::time::Duration;
 
 use futures::future::BoxFuture;

@@ -19,7 +19,10 @@ use super::{
 };
 
 mod stream;
+
 use crate::config::{Config, LLM_CONNECT_TIMEOUT, Secret};
+/// A whole streamed answer read from its body's chunks (for the property tests and fuzzing).
+pub use stream::read_chunks as read_stream_chunks;
 
 const PROVIDER: &str = "OpenAI-compatible server";
 

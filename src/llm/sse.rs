@@ -1,11 +1,14 @@
 //! What the streaming providers share: opening a streamed answer with the same retries as a
 //! plain one, and reading its server-sent events with a bound on the wait for each.
 
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
 use eventsource_stream::{Event, Eventsource};
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
 
 use super::LlmError;
 use super::retry::{Answer, Failure};
@@ -63,9 +66,24 @@ impl Events {
     /// Reads `response`'s body as server-sent events; `idle` bounds the wait for each (a model
     /// may write for minutes, but the APIs never fall silent that long).
     pub fn of(response: reqwest::Response, idle: Duration, provider: &'static str) -> Events {
+        Events::of_bytes(response.bytes_stream(), idle, provider)
+    }
+
+    /// A body already at hand, in the chunks it arrived in (the property tests and fuzz
+    /// targets read hostile streams this way).
+    pub fn of_chunks(chunks: Vec<Vec<u8>>, provider: &'static str) -> Events {
+        let chunks = futures::stream::iter(chunks.into_iter().map(Ok::<_, Infallible>));
+        Events::of_bytes(chunks, Duration::from_secs(1), provider)
+    }
+
+    fn of_bytes<S, B, E>(bytes: S, idle: Duration, provider: &'static str) -> Events
+    where
+        S: Stream<Item = Result<B, E>> + Send + 'static,
+        B: AsRef<[u8]>,
+        E: fmt::Display,
+    {
         Events {
-            events: response
-                .bytes_stream()
+            events: bytes
                 .eventsource()
                 .map(|event| event.map_err(|e| e.to_string()))
                 .boxed(),
@@ -91,4 +109,14 @@ impl Events {
             None => Ok(None),
         }
     }
+}
+
+/// Runs a stream reader over a body at hand to its end, on a runtime of its own (the reader
+/// bounds its waits with tokio's timer). Not for use inside a runtime.
+pub(crate) fn read_at_hand<T>(read: impl Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a current-thread runtime")
+        .block_on(read)
 }

@@ -202,3 +202,41 @@ both_backends! {
         assert_eq!(body["data"]["me"]["email"], DEMO_STAFF_EMAIL);
     }
 }
+
+both_backends! {
+    async fn malformed_requests_are_refused_with_a_status_the_openapi_document_declares(t: TestDb) {
+        let server = TestServer::start(t.config(), Mode { demo: true }).await;
+        let manager = token(&t, DEMO_MANAGER_EMAIL).await;
+        let (_, _, doc) = call(&server, Method::GET, "/api/v2/openapi.json", Some(&manager), None).await;
+        let mut tried = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let declared: Vec<&String> = operation["responses"].as_object().unwrap().keys().collect();
+                // An id that is no UUID, a body that is not JSON (or not sent as JSON), a
+                // cursor no list gave out.
+                let mut requests = Vec::new();
+                let concrete = path.replace("{id}", "null,null");
+                let method: Method = method.to_uppercase().parse().unwrap();
+                if method == Method::POST {
+                    for (content_type, body) in [(Some("application/json"), "{not json"), (None, "{}")] {
+                        let mut request = server.client.post(server.url(&concrete)).bearer_auth(&manager).body(body);
+                        if let Some(content_type) = content_type {
+                            request = request.header("content-type", content_type);
+                        }
+                        requests.push(request);
+                    }
+                } else {
+                    requests.push(server.client.request(method.clone(), server.url(&format!("{concrete}?cursor=&limit=x"))).bearer_auth(&manager));
+                }
+                for request in requests {
+                    let response = request.send().await.unwrap();
+                    let status = response.status();
+                    assert!(!status.is_server_error(), "{method} {path}: {status}");
+                    assert!(declared.contains(&&status.as_u16().to_string()), "{method} {path}: {status} is not among {declared:?}");
+                    tried += 1;
+                }
+            }
+        }
+        assert!(tried >= 13, "{tried}");
+    }
+}

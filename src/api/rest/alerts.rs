@@ -1,7 +1,6 @@
 //! `/api/v2/admin/aim/alerts`: alerts listed newest first page by page, marked read, resolved.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderValue;
 use axum::http::header::LINK;
 use axum::response::{IntoResponse, Response};
@@ -105,13 +104,25 @@ fn flag(field: &str, value: Option<&str>) -> Result<Option<bool>, ApiError> {
 }
 
 /// A checked list request, and how to ask for the page after it.
-struct ListRequest {
-    filter: AlertFilter,
-    limit: usize,
-    cursor: Option<AlertCursor>,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListRequest {
+    pub filter: AlertFilter,
+    pub limit: usize,
+    pub cursor: Option<AlertCursor>,
 }
 
 impl ListRequest {
+    /// The request a query string (without `?`) asks for; a bad value is refused with 400
+    /// naming its parameter.
+    pub fn from_query(query: &str) -> Result<ListRequest, ApiError> {
+        let query: ListQuery =
+            serde_urlencoded::from_str(query).map_err(|e| ApiError::BadRequest {
+                field: None,
+                message: format!("Failed to deserialize query string: {e}"),
+            })?;
+        ListRequest::parse(&query)
+    }
+
     fn parse(query: &ListQuery) -> Result<ListRequest, ApiError> {
         let kind = match query.kind.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -155,7 +166,7 @@ impl ListRequest {
     }
 
     /// The `Link` to the page after `end`, with the same filters and limit.
-    fn next_link(&self, end: AlertCursor) -> String {
+    pub fn next_link(&self, end: AlertCursor) -> String {
         let mut query = Vec::new();
         if let Some(unread) = self.filter.unread {
             query.push(format!("unread={unread}"));
@@ -180,13 +191,9 @@ impl ListRequest {
 async fn list(
     State(state): State<AppState>,
     Staff(_caller): Staff,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|rejection| ApiError::BadRequest {
-        field: None,
-        message: rejection.body_text(),
-    })?;
-    let request = ListRequest::parse(&query)?;
+    let request = ListRequest::from_query(query.as_deref().unwrap_or_default())?;
     let page = state
         .alerts
         .list(request.filter, request.limit, request.cursor)

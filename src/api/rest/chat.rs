@@ -5,8 +5,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -61,6 +60,16 @@ pub struct ChatBody {
     /// Continue this conversation; a new one starts without it.
     #[schema(format = Uuid)]
     pub conversation_id: Option<String>,
+}
+
+impl ChatBody {
+    /// The conversation to continue, checked: 400 naming `conversationId` when it is no id.
+    pub fn conversation_id(&self) -> Result<Option<ConversationId>, ApiError> {
+        self.conversation_id
+            .as_deref()
+            .map(|id| parse_id("conversationId", id))
+            .transpose()
+    }
 }
 
 /// What a chat turn answers: `AimChatOutput`, plus the actions it proposed when any.
@@ -273,7 +282,7 @@ fn wants_event_stream(headers: &HeaderMap) -> bool {
 #[utoipa::path(post, path = "/api/v2/admin/aim/chat", tag = "chat", request_body = ChatBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters (a UUID, say): a repeat with the same key and body gets the first turn's answer")),
     responses((status = 200, content((ChatAnswer = "application/json"), (String = "text/event-stream")), description = "the answer; with `Accept: text/event-stream` the turn's events"),
-        (status = 401, description = "no valid token", body = ErrorBody), (status = 404, description = "not the caller's conversation", body = ErrorBody),
+        (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 404, description = "not the caller's conversation", body = ErrorBody),
         (status = 409, description = "a request with the same Idempotency-Key is still being answered", body = ErrorBody),
         (status = 422, description = "bad message or Idempotency-Key", body = ErrorBody), (status = 429, description = "too many messages in a minute", body = ErrorBody),
         (status = 502, description = "the model failed", body = ErrorBody)))]
@@ -283,11 +292,7 @@ async fn chat(
     headers: HeaderMap,
     ApiJson(body): ApiJson<ChatBody>,
 ) -> Result<Response, ApiError> {
-    let conversation_id = body
-        .conversation_id
-        .as_deref()
-        .map(|id| parse_id::<ConversationId>("conversationId", id))
-        .transpose()?;
+    let conversation_id = body.conversation_id()?;
     let key = idempotency_key(&headers)?;
     let actor = caller.actor();
     if !wants_event_stream(&headers) {
@@ -374,7 +379,7 @@ pub struct CancelAnswer {
 /// stored with what was said by then, marked `cancelled`, and the turn's own request ends with
 /// it.
 #[utoipa::path(post, path = "/api/v2/admin/aim/conversations/{id}/cancel", tag = "chat", params(("id" = String, Path, format = Uuid, description = "conversation id")),
-    responses((status = 200, body = CancelAnswer), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CancelAnswer), (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn cancel_chat(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -396,49 +401,87 @@ pub struct ListParams {
     status: Option<String>,
 }
 
+/// A checked conversations list request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConversationsRequest {
+    pub limit: i64,
+    pub after: Option<Position>,
+    /// `None`: every status.
+    pub status: Option<ConversationStatus>,
+}
+
+impl ConversationsRequest {
+    /// The request a query string (without `?`) asks for; a bad value is refused naming its
+    /// parameter.
+    pub fn from_query(query: &str) -> Result<ConversationsRequest, ApiError> {
+        let params: ListParams =
+            serde_urlencoded::from_str(query).map_err(|e| ApiError::BadRequest {
+                field: None,
+                message: format!("Failed to deserialize query string: {e}"),
+            })?;
+        let limit = match params.limit.as_deref() {
+            None => DEFAULT_LIMIT,
+            Some(text) => match text.parse::<i64>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    return Err(ApiError::invalid(
+                        "limit",
+                        format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
+                    ));
+                }
+            },
+        };
+        let after = params
+            .cursor
+            .as_deref()
+            .map(|text| {
+                Position::decode(text, CONVERSATIONS).ok_or_else(|| ApiError::BadRequest {
+                    field: Some("cursor".to_owned()),
+                    message: "cursor: not a cursor this server handed out".to_owned(),
+                })
+            })
+            .transpose()?;
+        let status = match params.status.as_deref() {
+            None => Some(ConversationStatus::Active),
+            Some("all") => None,
+            Some(text) => Some(
+                text.parse::<ConversationStatus>()
+                    .map_err(|e| ApiError::invalid("status", format!("{e}, or all")))?,
+            ),
+        };
+        Ok(ConversationsRequest {
+            limit,
+            after,
+            status,
+        })
+    }
+
+    /// The `Link` to the page after the conversation at `end`, with the same limit and status.
+    pub fn next_link(&self, end: Position) -> String {
+        let cursor = end.encode(CONVERSATIONS);
+        let status = self.status.map_or("all", ConversationStatus::as_str);
+        format!(
+            "</api/v2/admin/aim/conversations?limit={}&cursor={cursor}&status={status}>; rel=\"next\"",
+            self.limit
+        )
+    }
+}
+
 /// `GET /api/v2/admin/aim/conversations?limit=20&cursor=&status=active`: the caller's
 /// conversations, most recently used first; `Link: <…>; rel="next"` when there are more.
 #[utoipa::path(get, path = "/api/v2/admin/aim/conversations", tag = "chat", params(ListParams),
-    responses((status = 200, body = Vec<ConversationJson>, headers(("link" = String, description = "`<…>; rel=\"next\"` when there are more"))), (status = 401, description = "no valid token", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Vec<ConversationJson>, headers(("link" = String, description = "`<…>; rel=\"next\"` when there are more"))), (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_conversations(
     State(state): State<AppState>,
     Staff(caller): Staff,
-    params: Result<Query<ListParams>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::BadRequest {
-        field: None,
-        message: e.body_text(),
-    })?;
-    let limit = match params.limit.as_deref() {
-        None => DEFAULT_LIMIT,
-        Some(text) => match text.parse::<i64>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(ApiError::invalid(
-                    "limit",
-                    format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
-                ));
-            }
-        },
-    };
-    let after = params
-        .cursor
-        .as_deref()
-        .map(|text| {
-            Position::decode(text, CONVERSATIONS).ok_or_else(|| ApiError::BadRequest {
-                field: Some("cursor".to_owned()),
-                message: "cursor: not a cursor this server handed out".to_owned(),
-            })
-        })
-        .transpose()?;
-    let status = match params.status.as_deref() {
-        None => Some(ConversationStatus::Active),
-        Some("all") => None,
-        Some(text) => Some(
-            text.parse::<ConversationStatus>()
-                .map_err(|e| ApiError::invalid("status", format!("{e}, or all")))?,
-        ),
-    };
+    let request = ConversationsRequest::from_query(query.as_deref().unwrap_or_default())?;
+    let ConversationsRequest {
+        limit,
+        after,
+        status,
+    } = request;
 
     let mut conn = state.db.conn().await?;
     let mut rows = db::aim::conversations_of(
@@ -454,18 +497,13 @@ async fn list_conversations(
     let next = rows
         .last()
         .filter(|_| more)
-        .map(|last| Position::new(last.updated_at, last.id.0).encode(CONVERSATIONS));
+        .map(|last| request.next_link(Position::new(last.updated_at, last.id.0)));
     let list: Vec<ConversationJson> = rows.into_iter().map(Into::into).collect();
     let mut response = ApiJson(list).into_response();
-    if let Some(cursor) = next {
-        let mut link = format!("</api/v2/admin/aim/conversations?limit={limit}&cursor={cursor}");
-        if let Some(status) = &params.status {
-            link.push_str(&format!("&status={status}"));
-        }
-        link.push_str(">; rel=\"next\"");
-        if let Ok(value) = HeaderValue::from_str(&link) {
-            response.headers_mut().insert(header::LINK, value);
-        }
+    if let Some(link) = next
+        && let Ok(value) = HeaderValue::from_str(&link)
+    {
+        response.headers_mut().insert(header::LINK, value);
     }
     Ok(response)
 }
@@ -473,7 +511,7 @@ async fn list_conversations(
 /// `GET /api/v2/admin/aim/conversations/{id}`: the caller's conversation (archived too) with
 /// every message, oldest first.
 #[utoipa::path(get, path = "/api/v2/admin/aim/conversations/{id}", tag = "chat", params(("id" = String, Path, format = Uuid, description = "conversation id")),
-    responses((status = 200, body = ConversationDetail), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ConversationDetail), (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_conversation(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -506,7 +544,7 @@ async fn get_conversation(
 
 /// `DELETE /api/v2/admin/aim/conversations/{id}`: archives it and answers with it.
 #[utoipa::path(delete, path = "/api/v2/admin/aim/conversations/{id}", tag = "chat", params(("id" = String, Path, format = Uuid, description = "conversation id")),
-    responses((status = 200, body = ConversationJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ConversationJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn archive_conversation(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -519,7 +557,7 @@ async fn archive_conversation(
 
 /// `GET /api/v2/admin/aim/actions/{id}`.
 #[utoipa::path(get, path = "/api/v2/admin/aim/actions/{id}", tag = "chat", params(("id" = String, Path, format = Uuid, description = "action id")),
-    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_action(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -531,7 +569,7 @@ async fn get_action(
 
 /// `POST /api/v2/admin/aim/actions/{id}/confirm`: executes it once; repeating answers the same.
 #[utoipa::path(post, path = "/api/v2/admin/aim/actions/{id}/confirm", tag = "chat", params(("id" = String, Path, format = Uuid, description = "action id")),
-    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "cancelled or expired", body = ErrorBody)))]
+    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "cancelled or expired", body = ErrorBody)))]
 async fn confirm_action(
     State(state): State<AppState>,
     Staff(caller): Staff,
@@ -545,7 +583,7 @@ async fn confirm_action(
 
 /// `POST /api/v2/admin/aim/actions/{id}/cancel`.
 #[utoipa::path(post, path = "/api/v2/admin/aim/actions/{id}/cancel", tag = "chat", params(("id" = String, Path, format = Uuid, description = "action id")),
-    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "already executed or expired", body = ErrorBody)))]
+    responses((status = 200, body = ActionJson), (status = 401, description = "no valid token", body = ErrorBody), (status = 400, description = "malformed request: an id that is no UUID, a body that is not JSON, an unknown cursor", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "already executed or expired", body = ErrorBody)))]
 async fn cancel_action(
     State(state): State<AppState>,
     Staff(caller): Staff,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{PROVIDER, WireUsage, error_kind_of};
-use crate::llm::sse::Events;
+use crate::llm::sse::{Events, read_at_hand};
 use crate::llm::{ContentBlock, LlmError, Response, StopReason, StreamEvent, StreamSink};
 
 /// Reads the event stream of a successful answer to its end. `idle` bounds the wait for each
@@ -21,7 +21,27 @@ pub(super) async fn read(
     sink: &StreamSink,
     idle: Duration,
 ) -> Result<Response, LlmError> {
-    let mut events = Events::of(response, idle, PROVIDER);
+    read_events(Events::of(response, idle, PROVIDER), request_id, sink).await
+}
+
+/// Reads a body at hand, given in the chunks it arrived in, as [`read`] reads the network's:
+/// the answer and the text deltas reported on the way.
+pub fn read_chunks(chunks: Vec<Vec<u8>>) -> (Result<Response, LlmError>, Vec<StreamEvent>) {
+    let (sink, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let events = Events::of_chunks(chunks, PROVIDER);
+    let answer = read_at_hand(read_events(events, None, &sink));
+    let mut reported = Vec::new();
+    while let Ok(event) = seen.try_recv() {
+        reported.push(event);
+    }
+    (answer, reported)
+}
+
+async fn read_events(
+    mut events: Events,
+    request_id: Option<String>,
+    sink: &StreamSink,
+) -> Result<Response, LlmError> {
     let mut message = Assembler::new(request_id);
     while let Some(event) = events.next().await? {
         if message.on(&event.event, &event.data, sink)? == Progress::Done {

@@ -13,7 +13,7 @@ use super::{
     PROVIDER, WireAnswer, WireChoice, WireFunctionCall, WireResponse, WireToolCall, WireUsage,
     function_type,
 };
-use crate::llm::sse::Events;
+use crate::llm::sse::{Events, read_at_hand};
 use crate::llm::{LlmError, Response, StreamEvent, StreamSink};
 
 /// Reads the event stream of a successful answer to its end; `model` names the model when the
@@ -25,7 +25,37 @@ pub(super) async fn read(
     sink: &StreamSink,
     idle: Duration,
 ) -> Result<Response, LlmError> {
-    let mut events = Events::of(response, idle, PROVIDER);
+    read_events(
+        Events::of(response, idle, PROVIDER),
+        request_id,
+        model,
+        sink,
+    )
+    .await
+}
+
+/// Reads a body at hand, given in the chunks it arrived in, as [`read`] reads the network's:
+/// the answer and the text deltas reported on the way.
+pub fn read_chunks(
+    chunks: Vec<Vec<u8>>,
+    model: &str,
+) -> (Result<Response, LlmError>, Vec<StreamEvent>) {
+    let (sink, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let events = Events::of_chunks(chunks, PROVIDER);
+    let answer = read_at_hand(read_events(events, None, model, &sink));
+    let mut reported = Vec::new();
+    while let Ok(event) = seen.try_recv() {
+        reported.push(event);
+    }
+    (answer, reported)
+}
+
+async fn read_events(
+    mut events: Events,
+    request_id: Option<String>,
+    model: &str,
+    sink: &StreamSink,
+) -> Result<Response, LlmError> {
     let mut answer = Assembler::new(request_id);
     while let Some(event) = events.next().await? {
         if answer.on(&event.data, sink)? == Progress::Done {
