@@ -716,17 +716,25 @@ impl Aim {
         &self,
         actor: &Actor,
         conversation: ConversationRow,
-        turn: Turn,
+        mut turn: Turn,
         request: Option<&ChatRequestRow>,
     ) -> AimResult<ChatOutput> {
         let now = domain::now();
+        // PostgreSQL stores no NUL character in text or JSON: one the model wrote becomes U+FFFD
+        // rather than losing the answer.
+        if turn.text.contains('\0') {
+            turn.text = turn.text.replace('\0', "\u{FFFD}");
+        }
         let model_used = turn
             .model
             .clone()
             .unwrap_or_else(|| self.model().to_owned());
         let tokens = token_counts(turn.usage);
-        let tool_calls = (!turn.calls.is_empty())
-            .then(|| serde_json::to_value(&turn.calls).expect("tool calls serialize"));
+        let tool_calls = (!turn.calls.is_empty()).then(|| {
+            let mut calls = serde_json::to_value(&turn.calls).expect("tool calls serialize");
+            replace_nul(&mut calls);
+            calls
+        });
         let message_id = MessageId::new();
         let expires_at = now
             + ChronoDuration::from_std(self.settings().action_ttl)
@@ -912,6 +920,25 @@ fn action_row(
         expires_at,
         decided_at: None,
         completed_at: None,
+    }
+}
+
+/// Replaces every NUL character in the strings (and keys) of `value` with U+FFFD.
+fn replace_nul(value: &mut Value) {
+    match value {
+        Value::String(text) if text.contains('\0') => *text = text.replace('\0', "\u{FFFD}"),
+        Value::Array(items) => items.iter_mut().for_each(replace_nul),
+        Value::Object(map) if map.keys().any(|k| k.contains('\0')) => {
+            *map = std::mem::take(map)
+                .into_iter()
+                .map(|(k, mut v)| {
+                    replace_nul(&mut v);
+                    (k.replace('\0', "\u{FFFD}"), v)
+                })
+                .collect();
+        }
+        Value::Object(map) => map.values_mut().for_each(replace_nul),
+        _ => {}
     }
 }
 

@@ -222,6 +222,20 @@ both_backends! {
         assert_eq!(c.count("aim_actions").await, 0);
     }
 
+    async fn nul_characters_the_model_writes_are_stored_as_replacement_characters(t: TestDb) {
+        let c = Chat::new(t).await;
+        c.model.push(Reply::tool_use(&[("toolu_1", "search_customer", json!({"query": "Mark\u{0}Huggins"}))]));
+        c.model.push(Reply::text("A fine\u{0}day."));
+        let out = c.aim.chat(&c.staff, "Find Mark", None).await.unwrap();
+        assert_eq!(out.response_text, "A fine\u{FFFD}day.");
+        let results = tool_results(&c.model.requests()[1].body);
+        assert!(results[0].2, "the tool refuses the input: {:?}", results[0]);
+        let stored = c.messages(out.conversation_id).await;
+        assert_eq!(stored[1].content, "A fine\u{FFFD}day.");
+        let calls = &stored[1].tool_calls.as_ref().unwrap().0;
+        assert_eq!(calls[0]["input"]["query"], "Mark\u{FFFD}Huggins");
+    }
+
     async fn a_tool_the_facility_refuses_is_an_error_result_not_a_failed_turn(t: TestDb) {
         let c = Chat::new(t).await;
         c.model.push(Reply::tool_use(&[
