@@ -192,6 +192,9 @@ impl From<sqlx::Error> for DbError {
                 | sqlx::Error::Io(_)
                 | sqlx::Error::Tls(_)
                 | sqlx::Error::WorkerCrashed
+                // The peer broke off the wire protocol: a connection closed while it was being
+                // opened (a proxy in front of a database that is down), or cut midway.
+                | sqlx::Error::Protocol(_)
         ) {
             return DbError::Unavailable(err);
         }

@@ -3,7 +3,6 @@
 
 use std::convert::Infallible;
 use std::fmt;
-use std::future::Future;
 use std::time::Duration;
 
 use eventsource_stream::{Event, Eventsource};
@@ -111,12 +110,24 @@ impl Events {
     }
 }
 
-/// Runs a stream reader over a body at hand to its end, on a runtime of its own (the reader
-/// bounds its waits with tokio's timer). Not for use inside a runtime.
-pub(crate) fn read_at_hand<T>(read: impl Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
+/// Runs a provider's stream reader over a body at hand, given in the chunks it arrived in, to
+/// its end: the answer and the text deltas reported on the way. It runs on a runtime of its
+/// own (the reader bounds its waits with tokio's timer), so not inside a runtime.
+pub(crate) fn read_at_hand(
+    chunks: Vec<Vec<u8>>,
+    provider: &'static str,
+    read: impl AsyncFnOnce(Events, &super::StreamSink) -> Result<super::Response, LlmError>,
+) -> (Result<super::Response, LlmError>, Vec<super::StreamEvent>) {
+    let (sink, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let events = Events::of_chunks(chunks, provider);
+    let answer = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .expect("a current-thread runtime")
-        .block_on(read)
+        .block_on(read(events, &sink));
+    let mut reported = Vec::new();
+    while let Ok(event) = seen.try_recv() {
+        reported.push(event);
+    }
+    (answer, reported)
 }

@@ -46,6 +46,17 @@ async fn api_with(t: TestDb, model: &FakeAnthropic, database_url: Option<String>
     .await
 }
 
+async fn ready(api: &Api) -> StatusCode {
+    let response = api
+        .server
+        .client
+        .get(api.server.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    response.status()
+}
+
 async fn post_chat(api: &Api, message: &str) -> (StatusCode, Value) {
     let response = api
         .server
@@ -156,14 +167,7 @@ mod the_database_going_away_mid_turn_answers_503_and_the_server_recovers_by_itse
             .post(Some(&api.staff_token), "{ me { name } }", json!({}))
             .await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-        let ready = api
-            .server
-            .client
-            .get(api.server.url("/readyz"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(ready(&api).await, StatusCode::SERVICE_UNAVAILABLE);
         let (status, body) = post_chat(&api, "Anyone there?").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
         assert!(
@@ -176,14 +180,7 @@ mod the_database_going_away_mid_turn_answers_503_and_the_server_recovers_by_itse
         proxy.restore();
         let back = Instant::now();
         loop {
-            let ready = api
-                .server
-                .client
-                .get(api.server.url("/readyz"))
-                .send()
-                .await
-                .unwrap();
-            if ready.status() == StatusCode::OK {
+            if ready(&api).await == StatusCode::OK {
                 break;
             }
             assert!(

@@ -38,7 +38,8 @@ pub(crate) async fn script_booking(c: &Chat) {
         .push(Reply::text("I've prepared the booking; please confirm it."));
 }
 
-async fn bookings_of_pepper(c: &Chat) -> usize {
+/// Bookings of Pepper on the day `script_booking` books.
+pub(crate) async fn bookings_of_pepper(c: &Chat) -> usize {
     let day = today() + Days::new(10);
     let schedule = c.facility.schedule(day, day, None).await.unwrap();
     schedule.days[0]

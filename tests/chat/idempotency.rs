@@ -10,6 +10,7 @@ use aim::domain::*;
 use chrono::Days;
 use serde_json::json;
 
+use super::actions::bookings_of_pepper;
 use super::*;
 use crate::both_backends;
 use crate::common::fake_model::Reply;
@@ -26,16 +27,6 @@ fn in_use(result: Result<aim::aim::chat::ChatOutput, AimError>) -> String {
         }
         other => panic!("expected the key in use, got {other:?}"),
     }
-}
-
-async fn pepper_bookings(c: &Chat) -> usize {
-    let day = today() + Days::new(10);
-    let schedule = c.facility.schedule(day, day, None).await.unwrap();
-    schedule.days[0]
-        .bookings
-        .iter()
-        .filter(|b| b.dogs.iter().any(|d| d.name == "Pepper"))
-        .count()
 }
 
 /// The staff user's stored row for `key`.
@@ -75,7 +66,7 @@ both_backends! {
         c.aim.confirm_action(&c.staff, action).await.unwrap();
         let later = c.aim.chat_keyed(&c.staff, message, None, Some(&k)).await.unwrap();
         assert_eq!(later.pending_actions[0].status, ActionStatus::Executed);
-        assert_eq!(pepper_bookings(&c).await, 1);
+        assert_eq!(bookings_of_pepper(&c).await, 1);
 
         // A streamed repeat reports the stored answer.
         let events: Vec<_> = futures::StreamExt::collect::<Vec<_>>(
@@ -206,12 +197,12 @@ both_backends! {
         let k = key("book-once");
         let message = "Book Pepper for daycare in ten days";
         c.aim.chat_keyed(&c.staff, message, None, Some(&k)).await.unwrap_err();
-        assert_eq!(pepper_bookings(&c).await, 1, "the booking was made before the model failed");
+        assert_eq!(bookings_of_pepper(&c).await, 1, "the booking was made before the model failed");
         assert_eq!(stored(&c, "book-once").await.state, ChatRequestState::FailedAfterWrite);
 
         let message_text = in_use(c.aim.chat_keyed(&c.staff, message, None, Some(&k)).await);
         assert!(message_text.contains("booking"), "{message_text}");
         assert_eq!(c.model.requests().len(), 2, "the model is not asked again");
-        assert_eq!(pepper_bookings(&c).await, 1, "nothing booked twice");
+        assert_eq!(bookings_of_pepper(&c).await, 1, "nothing booked twice");
     }
 }

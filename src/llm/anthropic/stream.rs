@@ -27,14 +27,9 @@ pub(super) async fn read(
 /// Reads a body at hand, given in the chunks it arrived in, as [`read`] reads the network's:
 /// the answer and the text deltas reported on the way.
 pub fn read_chunks(chunks: Vec<Vec<u8>>) -> (Result<Response, LlmError>, Vec<StreamEvent>) {
-    let (sink, mut seen) = tokio::sync::mpsc::unbounded_channel();
-    let events = Events::of_chunks(chunks, PROVIDER);
-    let answer = read_at_hand(read_events(events, None, &sink));
-    let mut reported = Vec::new();
-    while let Ok(event) = seen.try_recv() {
-        reported.push(event);
-    }
-    (answer, reported)
+    read_at_hand(chunks, PROVIDER, async |events, sink| {
+        read_events(events, None, sink).await
+    })
 }
 
 async fn read_events(

@@ -40,14 +40,9 @@ pub fn read_chunks(
     chunks: Vec<Vec<u8>>,
     model: &str,
 ) -> (Result<Response, LlmError>, Vec<StreamEvent>) {
-    let (sink, mut seen) = tokio::sync::mpsc::unbounded_channel();
-    let events = Events::of_chunks(chunks, PROVIDER);
-    let answer = read_at_hand(read_events(events, None, model, &sink));
-    let mut reported = Vec::new();
-    while let Ok(event) = seen.try_recv() {
-        reported.push(event);
-    }
-    (answer, reported)
+    read_at_hand(chunks, PROVIDER, async |events, sink| {
+        read_events(events, None, model, sink).await
+    })
 }
 
 async fn read_events(
