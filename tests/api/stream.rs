@@ -414,6 +414,19 @@ both_backends! {
         assert_eq!(stored_message_count(&api).await, 0, "no turn ran");
     }
 
+    async fn another_staff_users_conversation_cannot_be_continued_over_the_websocket(t: TestDb) {
+        let api = Api::start(t).await;
+        let mine = api.data(&api.staff_token, "mutation { aimChat(input: { message: \"How's today looking?\" }) { conversationId } }", json!({})).await;
+        let conversation = mine["aimChat"]["conversationId"].clone();
+        let before = stored_message_count(&api).await;
+        let mut socket = open_turn(&api.server, &api.manager_token, json!({ "message": "Show me their chat", "conversationId": conversation })).await;
+        match next_frame(&mut socket).await {
+            Frame::Refused(errors) => assert_eq!(errors[0]["extensions"]["code"], "not_found", "{errors}"),
+            other => panic!("expected the subscription refused, got {other:?}"),
+        }
+        assert_eq!(stored_message_count(&api).await, before, "no turn ran in someone else's conversation");
+    }
+
     async fn cancel_aim_chat_stops_a_streamed_turn_and_the_answer_is_marked_cancelled(t: TestDb) {
         let fake = FakeAnthropic::start().await;
         // "Let me " then the model stalls.
