@@ -213,7 +213,12 @@ export interface AimClient {
   setToken(token: string | null): void;
   readonly token: string | null;
 
-  /** Sends a message to AIM, in a new conversation unless `conversationId` is given. */
+  /**
+   * Sends a message to AIM, in a new conversation unless `conversationId` is given. It goes
+   * with an `Idempotency-Key`: if the answer is lost on the way (status 0) or the first
+   * request is still being answered (409 `idempotency_key_in_use`), it is asked again (up to 3
+   * times) with the same key, and the server answers from the one turn it ran.
+   */
   chat(message: string, conversationId?: string | null): Promise<AimChatResponse>;
   /**
    * Sends a message and follows the answer as AIM writes it (server-sent events): `onEvent`

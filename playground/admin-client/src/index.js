@@ -37,6 +37,18 @@ const FORBIDDEN = 4403;
  * @param {import('./index').AimClientOptions} [options]
  * @returns {import('./index').AimClient}
  */
+/** How often a chat message whose answer was lost is asked again (0.5 s, 1 s, 2 s apart). */
+const CHAT_RETRIES = 3;
+
+/** A random (version 4) UUID; `crypto.randomUUID` is missing on pages served over plain HTTP. */
+function newKey() {
+  const b = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 export function createAimClient(options = {}) {
   const baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
@@ -51,11 +63,12 @@ export function createAimClient(options = {}) {
   }
 
   /** Sends a request; an answer other than 2xx is thrown as an `AimApiError`. */
-  async function send(method, path, { body, accept = 'application/json', signal } = {}) {
+  async function send(method, path, { body, accept = 'application/json', signal, idempotencyKey } = {}) {
     const headers = { Accept: accept };
     const t = await currentToken();
     if (t) headers.Authorization = `Bearer ${t}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
     let response;
     try {
       response = await fetchImpl(baseUrl + path, {
@@ -80,6 +93,26 @@ export function createAimClient(options = {}) {
   async function request(method, path, body) {
     const response = await send(method, path, { body });
     return { json: parseJson(await response.text()), next: nextCursor(response.headers.get('link')) };
+  }
+
+  /**
+   * One plain chat turn, sent with an idempotency key: when the answer is lost on the way (the
+   * connection dropped) or the first request is still being answered, it is asked again with
+   * the same key, which the server answers from the first turn instead of running a second.
+   */
+  async function chat(message, conversationId) {
+    const body = { message, conversationId: conversationId || undefined };
+    const idempotencyKey = newKey();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await send('POST', `${API}/admin/aim/chat`, { body, idempotencyKey });
+        return parseJson(await response.text());
+      } catch (err) {
+        const again = err instanceof AimApiError && (err.status === 0 || err.code === 'idempotency_key_in_use');
+        if (!again || attempt >= CHAT_RETRIES) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
+    }
   }
 
   /** One chat turn as server-sent events; see `AimClient.chatStream`. */
@@ -263,8 +296,7 @@ export function createAimClient(options = {}) {
     },
 
     // The seed's adminAimApi
-    chat: async (message, conversationId) =>
-      (await request('POST', `${API}/admin/aim/chat`, { message, conversationId: conversationId || undefined })).json,
+    chat,
     chatStream,
     cancelChat: async (conversationId) =>
       (await request('POST', `${API}/admin/aim/conversations/${id(conversationId)}/cancel`)).json.cancelled,

@@ -96,6 +96,33 @@ describe('chat and conversations (the seed\'s adminAimApi)', () => {
     assert.deepEqual(detail.messages.map((m) => m.cancelled), [false, false, false, false]);
   });
 
+  test('a chat answer lost on the way is asked for again with the same key and answered once', async () => {
+    const keys = [];
+    let lost = 0;
+    // The first answer is received by the server's side and then lost, as on a dropped connection.
+    const losing = async (url, init) => {
+      const response = await fetch(url, init);
+      if (init?.headers?.['Idempotency-Key']) keys.push(init.headers['Idempotency-Key']);
+      if (url.endsWith('/admin/aim/chat') && lost++ === 0) {
+        await response.text();
+        throw new TypeError('fetch failed: the connection was reset');
+      }
+      return response;
+    };
+    const c = client({ fetch: losing, token: manager.token });
+    const answer = await c.chat('Search for customer Mark Huggins');
+    assert.match(answer.responseText, /Mark Huggins/);
+    assert.equal(keys.length, 2, 'asked twice');
+    assert.equal(keys[0], keys[1], 'with the same key');
+    assert.match(keys[0], /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const detail = await c.getConversation(answer.conversationId);
+    assert.deepEqual(detail.messages.map((m) => m.role), ['user', 'assistant'], 'one turn ran');
+    assert.equal(detail.messages[1].id, answer.messageId);
+    // A new message gets a new key.
+    await c.chat('And Pepper?', answer.conversationId);
+    assert.notEqual(keys.at(-1), keys[0]);
+  });
+
   test('getConversations lists the caller\'s conversations, newest first, paged by cursor', async () => {
     const c = client();
     await c.login(DEMO_STAFF_EMAIL, DEMO_PASSWORD);
