@@ -12,7 +12,7 @@
 //! any word allowing a typo. The first tier is cheap whatever the number of customers; the typo
 //! tiers read the trigram index for every trigram pair of every word.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
@@ -167,17 +167,27 @@ fn parse_query(raw: &str, limit: Option<u32>) -> FacilityResult<(Query, u32)> {
     ))
 }
 
-/// Padded trigrams of a word, as pg_trgm forms them ("  w", " wo", "wor", …, "rd ").
-fn trigrams(word: &str) -> BTreeSet<[char; 3]> {
+/// Padded trigrams of a word, as pg_trgm forms them ("  w", " wo", "wor", …, "rd "), sorted
+/// and without repeats.
+fn trigrams(word: &str) -> Vec<[char; 3]> {
     let padded: Vec<char> = "  ".chars().chain(word.chars()).chain([' ']).collect();
-    padded.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
+    let mut grams: Vec<[char; 3]> = padded.windows(3).map(|w| [w[0], w[1], w[2]]).collect();
+    grams.sort_unstable();
+    grams.dedup();
+    grams
 }
 
-/// Trigram similarity of two words, 0–1.
-fn similarity(a: &str, b: &str) -> f64 {
-    let (ta, tb) = (trigrams(a), trigrams(b));
-    let shared = ta.intersection(&tb).count();
-    let all = ta.len() + tb.len() - shared;
+/// Trigram similarity of two words given their [`trigrams`], 0–1.
+fn similarity(a: &[[char; 3]], b: &[[char; 3]]) -> f64 {
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => (i, j, shared) = (i + 1, j + 1, shared + 1),
+        }
+    }
+    let all = a.len() + b.len() - shared;
     if all == 0 {
         0.0
     } else {
@@ -185,26 +195,46 @@ fn similarity(a: &str, b: &str) -> f64 {
     }
 }
 
-fn word_score(query: &str, word: &str) -> f64 {
-    if query == word {
+/// A word of a record, its trigrams formed when first needed.
+struct RecordWord {
+    text: String,
+    grams: std::cell::OnceCell<Vec<[char; 3]>>,
+}
+
+fn word_score(query: &str, query_grams: &[[char; 3]], word: &RecordWord) -> f64 {
+    if query == word.text {
         1.0
-    } else if query.chars().count() >= 3 && word.starts_with(query) {
+    } else if query.chars().count() >= 3 && word.text.starts_with(query) {
         0.9
     } else {
-        similarity(query, word)
+        similarity(query_grams, word.grams.get_or_init(|| trigrams(&word.text)))
     }
 }
 
 /// The mean over the query's words of each one's best match among `fields`' words.
 fn score(query: &Query, fields: &[Option<&str>]) -> f64 {
-    let words: Vec<String> = fields.iter().flatten().flat_map(|f| words_of(f)).collect();
+    let words: Vec<RecordWord> = fields
+        .iter()
+        .flatten()
+        .flat_map(|f| words_of(f))
+        .map(|text| RecordWord {
+            text,
+            grams: std::cell::OnceCell::new(),
+        })
+        .collect();
     if query.words.is_empty() || words.is_empty() {
         return 0.0;
     }
     let total: f64 = query
         .words
         .iter()
-        .map(|q| words.iter().map(|w| word_score(q, w)).fold(0.0, f64::max))
+        .map(|q| {
+            let grams = trigrams(q);
+            words
+                .iter()
+                .map(|w| word_score(q, &grams, w))
+                .fold(0.0, f64::max)
+        })
         .sum();
     total / query.words.len() as f64
 }
