@@ -1,12 +1,18 @@
 //! Typo-tolerant search of customers (name, phone, email) and dogs (name, breed).
 //!
-//! The database's trigram index finds a bounded set of candidates (see `db::search`); they are
-//! ranked here by one scoring function, the same on both backends: each query word is scored
-//! against the best-matching word of the record (exact 1.0, a prefix 0.9, otherwise trigram
+//! The database's indexes find a bounded set of candidates (see `db::search`); they are ranked
+//! here by one scoring function, the same on both backends: each query word is scored against
+//! the best-matching word of the record (exact 1.0, a prefix 0.9, otherwise trigram
 //! similarity), and the record's score is the mean over the query's words. Phone queries
 //! compare digits only, so "555 0142" finds "(555) 014-2387".
+//!
+//! Names are searched in tiers, each asked only when the one before found nothing that scores:
+//! every word as written (a customer's name typed from its start, from a B-tree, and names
+//! holding every word anywhere, from the trigram index), then every word allowing a typo, then
+//! any word allowing a typo. The first tier is cheap whatever the number of customers; the typo
+//! tiers read the trigram index for every trigram pair of every word.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
@@ -21,8 +27,13 @@ use crate::domain::*;
 pub const DEFAULT_LIMIT: u32 = 10;
 pub const MAX_LIMIT: u32 = 50;
 const MAX_QUERY_CHARS: usize = 200;
-/// How many candidates the index returns for ranking.
-const CANDIDATES: i64 = 100;
+/// How many candidates the indexes return for ranking: every trigram match when there are at
+/// most `all`, otherwise the `ranked` best as the index ranks them; at most `ranked` names from
+/// each B-tree.
+const CANDIDATES: db::search::Matches = db::search::Matches {
+    all: 500,
+    ranked: 100,
+};
 /// Records scoring below this are not matches.
 const MIN_SCORE: f64 = 0.45;
 
@@ -93,6 +104,16 @@ struct Query {
 }
 
 impl Query {
+    /// The query as the start of a lower-cased name ("mark hug"): its words separated by one
+    /// space. `None` unless it is ASCII, since SQLite's `lower` folds only ASCII letters (the
+    /// trigram tiers still find other names), or when no word has three characters.
+    fn name_prefix(&self) -> Option<String> {
+        let prefix = self.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        (prefix.is_ascii() && self.words.iter().any(|w| w.len() >= 3)).then_some(prefix)
+    }
+}
+
+impl Query {
     /// A fragment of an email address: it has an `@`, or a dot and no spaces ("mark.hug").
     fn looks_like_email(&self) -> bool {
         self.text.chars().count() >= 3
@@ -146,17 +167,27 @@ fn parse_query(raw: &str, limit: Option<u32>) -> FacilityResult<(Query, u32)> {
     ))
 }
 
-/// Padded trigrams of a word, as pg_trgm forms them ("  w", " wo", "wor", …, "rd ").
-fn trigrams(word: &str) -> BTreeSet<[char; 3]> {
+/// Padded trigrams of a word, as pg_trgm forms them ("  w", " wo", "wor", …, "rd "), sorted
+/// and without repeats.
+fn trigrams(word: &str) -> Vec<[char; 3]> {
     let padded: Vec<char> = "  ".chars().chain(word.chars()).chain([' ']).collect();
-    padded.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
+    let mut grams: Vec<[char; 3]> = padded.windows(3).map(|w| [w[0], w[1], w[2]]).collect();
+    grams.sort_unstable();
+    grams.dedup();
+    grams
 }
 
-/// Trigram similarity of two words, 0–1.
-fn similarity(a: &str, b: &str) -> f64 {
-    let (ta, tb) = (trigrams(a), trigrams(b));
-    let shared = ta.intersection(&tb).count();
-    let all = ta.len() + tb.len() - shared;
+/// Trigram similarity of two words given their [`trigrams`], 0–1.
+fn similarity(a: &[[char; 3]], b: &[[char; 3]]) -> f64 {
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => (i, j, shared) = (i + 1, j + 1, shared + 1),
+        }
+    }
+    let all = a.len() + b.len() - shared;
     if all == 0 {
         0.0
     } else {
@@ -164,26 +195,46 @@ fn similarity(a: &str, b: &str) -> f64 {
     }
 }
 
-fn word_score(query: &str, word: &str) -> f64 {
-    if query == word {
+/// A word of a record, its trigrams formed when first needed.
+struct RecordWord {
+    text: String,
+    grams: std::cell::OnceCell<Vec<[char; 3]>>,
+}
+
+fn word_score(query: &str, query_grams: &[[char; 3]], word: &RecordWord) -> f64 {
+    if query == word.text {
         1.0
-    } else if query.chars().count() >= 3 && word.starts_with(query) {
+    } else if query.chars().count() >= 3 && word.text.starts_with(query) {
         0.9
     } else {
-        similarity(query, word)
+        similarity(query_grams, word.grams.get_or_init(|| trigrams(&word.text)))
     }
 }
 
 /// The mean over the query's words of each one's best match among `fields`' words.
 fn score(query: &Query, fields: &[Option<&str>]) -> f64 {
-    let words: Vec<String> = fields.iter().flatten().flat_map(|f| words_of(f)).collect();
+    let words: Vec<RecordWord> = fields
+        .iter()
+        .flatten()
+        .flat_map(|f| words_of(f))
+        .map(|text| RecordWord {
+            text,
+            grams: std::cell::OnceCell::new(),
+        })
+        .collect();
     if query.words.is_empty() || words.is_empty() {
         return 0.0;
     }
     let total: f64 = query
         .words
         .iter()
-        .map(|q| words.iter().map(|w| word_score(q, w)).fold(0.0, f64::max))
+        .map(|q| {
+            let grams = trigrams(q);
+            words
+                .iter()
+                .map(|w| word_score(q, &grams, w))
+                .fold(0.0, f64::max)
+        })
         .sum();
     total / query.words.len() as f64
 }
@@ -200,6 +251,49 @@ fn phone_digits(phone: Option<&str>) -> String {
         .collect()
 }
 
+/// `candidates` scored against `query`, those that match best first: by score, then name, then
+/// id, so that both backends list equal scores alike.
+fn rank_customers(
+    query: &Query,
+    candidates: Vec<db::search::CustomerCandidate>,
+) -> Vec<(f64, db::search::CustomerCandidate)> {
+    let mut ranked: Vec<(f64, db::search::CustomerCandidate)> = candidates
+        .into_iter()
+        .map(|c| {
+            let score = match &query.digits {
+                Some(digits) => {
+                    let phone = phone_digits(c.phone.as_deref());
+                    if phone.ends_with(digits.as_str()) {
+                        1.0
+                    } else if phone.contains(digits.as_str()) {
+                        0.9
+                    } else {
+                        0.0
+                    }
+                }
+                None if query.looks_like_email()
+                    && c.email.as_deref().is_some_and(|e| e.contains(&query.text)) =>
+                {
+                    1.0
+                }
+                None => score(
+                    query,
+                    &[Some(&c.first_name), Some(&c.last_name), c.email.as_deref()],
+                ),
+            };
+            (score, c)
+        })
+        .filter(|(score, _)| *score >= MIN_SCORE)
+        .collect();
+    ranked.sort_by(|(sa, a), (sb, b)| {
+        sb.total_cmp(sa)
+            .then_with(|| a.last_name.cmp(&b.last_name))
+            .then_with(|| a.first_name.cmp(&b.first_name))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    ranked
+}
+
 impl Facility {
     /// Customers matching a name, phone number or email, best first, with their dogs.
     pub async fn search_customers(
@@ -209,54 +303,35 @@ impl Facility {
     ) -> FacilityResult<Vec<CustomerMatch>> {
         let (query, limit) = parse_query(query, limit)?;
         let mut conn = self.db().conn().await?;
-        let mut candidates = match &query.digits {
-            Some(digits) => db::search::customers_by_phone(&mut conn, digits, CANDIDATES).await?,
-            None if query.looks_like_email() => {
-                db::search::customers_by_email(&mut conn, &query.text, CANDIDATES).await?
-            }
+        let mut ranked = match &query.digits {
+            Some(digits) => rank_customers(
+                &query,
+                db::search::customers_by_phone(&mut conn, digits, CANDIDATES.ranked).await?,
+            ),
+            None if query.looks_like_email() => rank_customers(
+                &query,
+                db::search::customers_by_email(&mut conn, &query.text, CANDIDATES.ranked).await?,
+            ),
             None => Vec::new(),
         };
-        // Names: every word must match (each allowing a typo); if none does, any word may.
-        for mode in [Words::All, Words::Any] {
-            if !candidates.is_empty() || query.digits.is_some() {
+        // Names: every word as written, then every word allowing a typo, then any word.
+        for mode in [Words::Written, Words::All, Words::Any] {
+            if !ranked.is_empty() || query.digits.is_some() {
                 break;
             }
-            candidates =
+            let mut candidates =
                 db::search::customers_by_name(&mut conn, &query.words, mode, CANDIDATES).await?;
+            if mode == Words::Written
+                && let Some(prefix) = query.name_prefix()
+            {
+                let starting =
+                    db::search::customers_by_name_prefix(&mut conn, &prefix, CANDIDATES.ranked)
+                        .await?;
+                let known: HashSet<CustomerId> = candidates.iter().map(|c| c.id).collect();
+                candidates.extend(starting.into_iter().filter(|c| !known.contains(&c.id)));
+            }
+            ranked = rank_customers(&query, candidates);
         }
-        let mut ranked: Vec<(f64, db::search::CustomerCandidate)> = candidates
-            .into_iter()
-            .map(|c| {
-                let score = match &query.digits {
-                    Some(digits) => {
-                        let phone = phone_digits(c.phone.as_deref());
-                        if phone.ends_with(digits.as_str()) {
-                            1.0
-                        } else if phone.contains(digits.as_str()) {
-                            0.9
-                        } else {
-                            0.0
-                        }
-                    }
-                    None if query.looks_like_email()
-                        && c.email.as_deref().is_some_and(|e| e.contains(&query.text)) =>
-                    {
-                        1.0
-                    }
-                    None => score(
-                        &query,
-                        &[Some(&c.first_name), Some(&c.last_name), c.email.as_deref()],
-                    ),
-                };
-                (score, c)
-            })
-            .filter(|(score, _)| *score >= MIN_SCORE)
-            .collect();
-        ranked.sort_by(|(sa, a), (sb, b)| {
-            sb.total_cmp(sa)
-                .then_with(|| a.last_name.cmp(&b.last_name))
-                .then_with(|| a.first_name.cmp(&b.first_name))
-        });
         ranked.truncate(limit as usize);
 
         let ids: Vec<CustomerId> = ranked.iter().map(|(_, c)| c.id).collect();
@@ -298,19 +373,24 @@ impl Facility {
             });
         }
         let mut conn = self.db().conn().await?;
-        let mut candidates = Vec::new();
-        for mode in [Words::All, Words::Any] {
-            if candidates.is_empty() {
-                candidates =
-                    db::search::dogs_by_text(&mut conn, &query.words, mode, CANDIDATES).await?;
+        // Every word as written, then every word allowing a typo, then any word.
+        let mut ranked: Vec<(f64, db::search::DogCandidate)> = Vec::new();
+        for mode in [Words::Written, Words::All, Words::Any] {
+            if !ranked.is_empty() {
+                break;
             }
+            ranked = db::search::dogs_by_text(&mut conn, &query.words, mode, CANDIDATES)
+                .await?
+                .into_iter()
+                .map(|d| (score(&query, &[Some(&d.name), d.breed.as_deref()]), d))
+                .filter(|(score, _)| *score >= MIN_SCORE)
+                .collect();
         }
-        let mut ranked: Vec<(f64, db::search::DogCandidate)> = candidates
-            .into_iter()
-            .map(|d| (score(&query, &[Some(&d.name), d.breed.as_deref()]), d))
-            .filter(|(score, _)| *score >= MIN_SCORE)
-            .collect();
-        ranked.sort_by(|(sa, a), (sb, b)| sb.total_cmp(sa).then_with(|| a.name.cmp(&b.name)));
+        ranked.sort_by(|(sa, a), (sb, b)| {
+            sb.total_cmp(sa)
+                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.id.cmp(&b.id))
+        });
         ranked.truncate(limit as usize);
 
         let ids: Vec<DogId> = ranked.iter().map(|(_, d)| d.id).collect();

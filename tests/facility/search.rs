@@ -2,12 +2,97 @@
 
 use super::*;
 use crate::both_backends;
-use aim::facility::search::VaccineState;
+use aim::facility::search::{CustomerMatch, VaccineState};
 
 async fn first_customer(facility: &Facility, query: &str) -> String {
     let found = facility.search_customers(query, None).await.unwrap();
     assert!(!found.is_empty(), "nothing found for {query:?}");
     found[0].name.clone()
+}
+
+/// Names and scores, best first.
+async fn customers(facility: &Facility, query: &str) -> Vec<(String, f64)> {
+    let found: Vec<CustomerMatch> = facility.search_customers(query, None).await.unwrap();
+    found.into_iter().map(|c| (c.name, c.score)).collect()
+}
+
+fn named(list: &[(&str, f64)]) -> Vec<(String, f64)> {
+    list.iter().map(|(n, s)| ((*n).to_owned(), *s)).collect()
+}
+
+/// Everything a search answers on one backend, for comparing the two: names, scores, dogs.
+async fn answers(t: &TestDb) -> Vec<String> {
+    let (facility, _, _) = demo_facility(t).await;
+    let mut out = Vec::new();
+    for query in [
+        "Mark Huggins",
+        "mark hugins",
+        "huggins",
+        "hugg",
+        "mark hug",
+        "HUGGINS MARK",
+        "mrak huggins",
+        "marc",
+        "priya",
+        "natarjan",
+        "jordan elis",
+        "chen",
+        "555 0142",
+        "014-2387",
+        "201",
+        "mark.hug",
+        "@example.com",
+        "zzqxv",
+    ] {
+        let found = facility.search_customers(query, Some(50)).await.unwrap();
+        for c in found {
+            let dogs: Vec<&str> = c.dogs.iter().map(|d| d.name.as_str()).collect();
+            out.push(format!("{query}: {} {:.2} {dogs:?}", c.name, c.score));
+        }
+    }
+    for query in [
+        "biscit",
+        "golden retriever",
+        "juno",
+        "samoyd",
+        "retriever",
+        "doodle",
+        "lab",
+    ] {
+        for d in facility
+            .search_dogs(query, Some(50), today())
+            .await
+            .unwrap()
+        {
+            out.push(format!(
+                "{query}: {} ({}) {:.2}",
+                d.name, d.owner.name, d.score
+            ));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_backends_answer_every_search_alike() {
+    let Some(postgres) = TestDb::postgres().await else {
+        return;
+    };
+    let sqlite = TestDb::sqlite().await;
+    let (on_sqlite, on_postgres) = (answers(&sqlite).await, answers(&postgres).await);
+    assert!(on_sqlite.len() > 40, "{on_sqlite:#?}");
+    let differ: Vec<String> = on_sqlite
+        .iter()
+        .zip(&on_postgres)
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| format!("sqlite {a} | postgres {b}"))
+        .collect();
+    assert_eq!(
+        on_sqlite.len(),
+        on_postgres.len(),
+        "{on_sqlite:#?}\n{on_postgres:#?}"
+    );
+    assert!(differ.is_empty(), "{differ:#?}");
 }
 
 both_backends! {
@@ -62,6 +147,41 @@ both_backends! {
             facility.search_customers(hostile, None).await.unwrap();
         }
         assert_eq!(first_customer(&facility, "huggins\"").await, "Mark Huggins");
+    }
+
+    async fn an_exact_name_outranks_prefixes_and_typos_wait_for_no_name_as_written(t: TestDb) {
+        let fx = Fx::new(t, 40).await;
+        for (first, last) in [("Anna", "Leeds"), ("Ann", "Lee"), ("Anne", "Lea"), ("Lee", "Annis")] {
+            fx.customer(first, last, "(555) 300-0000").await;
+        }
+        // Ann Lee exactly; Lee Annis and Anna Leeds by prefixes. Anne Lea is one typo away, but
+        // other names hold both words as written, so it is not listed.
+        let expected = named(&[("Ann Lee", 1.0), ("Lee Annis", 0.95), ("Anna Leeds", 0.9)]);
+        assert_eq!(customers(&fx.facility, "ann lee").await, expected);
+        // The last name first, and any case, finds the same.
+        assert_eq!(customers(&fx.facility, "LEE ANN").await, expected);
+        // Without a name as written, the typos are found.
+        assert_eq!(first_customer(&fx.facility, "anna leds").await, "Anna Leeds");
+        assert_eq!(first_customer(&fx.facility, "anne lae").await, "Anne Lea");
+    }
+
+    async fn names_are_found_by_their_start_and_by_a_word_inside(t: TestDb) {
+        let fx = Fx::new(t, 40).await;
+        for (first, last) in [("Anne Marie", "Quill"), ("Marie", "Curie"), ("Theodora", "Quillfeather")] {
+            fx.customer(first, last, "(555) 300-0000").await;
+        }
+        // A prefix of the name, first name first or last name first.
+        assert_eq!(customers(&fx.facility, "theo").await, named(&[("Theodora Quillfeather", 0.9)]));
+        assert_eq!(
+            customers(&fx.facility, "quill").await,
+            named(&[("Anne Marie Quill", 1.0), ("Theodora Quillfeather", 0.9)])
+        );
+        assert_eq!(first_customer(&fx.facility, "quillfeather theo").await, "Theodora Quillfeather");
+        // "marie" starts one name and is the second word of another: both are exact.
+        assert_eq!(
+            customers(&fx.facility, "marie").await,
+            named(&[("Marie Curie", 1.0), ("Anne Marie Quill", 1.0)])
+        );
     }
 
     async fn dogs_are_found_by_name_or_breed_with_owner_and_vaccinations(t: TestDb) {
