@@ -182,7 +182,7 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         schema = schema.disable_introspection();
     }
     let schema = schema.finish();
-    let state = AppState {
+    let state = AppState::new(api::Services {
         config: Arc::new(config.clone()),
         db,
         auth,
@@ -194,7 +194,7 @@ pub async fn build_app(config: &Config, mode: Mode) -> Result<App, StartError> {
         metrics: telemetry::metrics_handle(),
         stopping: tokio_util::sync::CancellationToken::new(),
         sockets: tokio_util::task::TaskTracker::new(),
-    };
+    });
     Ok(App {
         state,
         settings,

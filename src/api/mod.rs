@@ -33,9 +33,27 @@ use crate::db::Db;
 use crate::facility::Facility;
 use error::{ApiError, REQUEST_ID};
 
-/// What every handler can reach; cheap to clone.
+/// What every handler can reach: one pointer to the [`Services`], so that cloning it for each
+/// request, and holding it for each WebSocket, costs next to nothing.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> AppState {
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The server's services and settings, shared by every request.
+pub struct Services {
     pub config: Arc<Config>,
     pub db: Db,
     pub auth: AuthService,
