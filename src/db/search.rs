@@ -1,7 +1,9 @@
 //! Candidate retrieval for typo-tolerant search, with each database's own indexes: B-trees on
-//! the lower-cased customer name (migration 0010) for names typed from their start, and the
+//! the lower-cased customer name (migration 0010) for names typed from their start; the
 //! trigram indexes — SQLite's FTS5 `trigram` tokenizer (`customers_search`, `dogs_search`) and
-//! PostgreSQL's `pg_trgm` (GIN indexes). Each returns a bounded set of likely matches; the
+//! PostgreSQL's `pg_trgm` (GIN indexes); and for customers' words from their start, SQLite's
+//! FTS5 word index (`customers_words`, migration 0011) and a regular expression PostgreSQL's
+//! trigram indexes answer. Each returns a bounded set of likely matches; the
 //! facility layer ranks them with one scoring function, so both backends answer alike.
 //!
 //! A trigram search first takes its matches in index order, which costs little (in SQLite only
@@ -80,10 +82,12 @@ fn fts_word(word: &str) -> Option<String> {
 }
 
 /// How the words of a query must match: every word as written (anywhere in the text), every
-/// word with its typo tolerance, or any word with its typo tolerance.
+/// word as the start of a word of the text (customers' names and emails, from their word
+/// index), every word with its typo tolerance, or any word with its typo tolerance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Words {
     Written,
+    Starts,
     All,
     Any,
 }
@@ -127,13 +131,14 @@ impl<'a> WordMatch<'a> {
 
     fn join(&self) -> &'static str {
         match self.mode {
-            Words::Written | Words::All => " AND ",
+            Words::Written | Words::Starts | Words::All => " AND ",
             Words::Any => " OR ",
         }
     }
 
     /// The FTS5 query over `columns`: each word as a phrase (its trigrams in a row, so the word
-    /// as written), or tolerating a typo.
+    /// as written), or tolerating a typo — over the trigram index; or, for [`Words::Starts`],
+    /// each word as a prefix over the word index (`customers_words`, migration 0011).
     fn fts(&self, columns: &str) -> String {
         let mut words = self.words.clone();
         if self.mode == Words::Written {
@@ -144,6 +149,7 @@ impl<'a> WordMatch<'a> {
             .iter()
             .filter_map(|w| match self.mode {
                 Words::Written => Some(fts_literal(w)),
+                Words::Starts => Some(format!("{}*", fts_literal(w))),
                 Words::All | Words::Any => fts_word(w),
             })
             .map(|c| format!("({c})"))
@@ -153,11 +159,13 @@ impl<'a> WordMatch<'a> {
 
     /// PostgreSQL conditions, one per word, parameters numbered from 3 (`$1` is the whole
     /// query, `$2` the limit — see [`WordMatch::fetch_pg`]): `expr LIKE '%word%'` for a word as
-    /// written, `word <% expr` (word similarity) for one tolerating a typo.
+    /// written, `expr ~ '(^|[^[:alnum:]])word'` for the start of a word, `word <% expr` (word
+    /// similarity) for one tolerating a typo. pg_trgm's indexes answer all three.
     fn pg_condition(&self, expr: &str) -> String {
         (0..self.words.len())
             .map(|i| match self.mode {
                 Words::Written => format!("{expr} LIKE ${} ESCAPE '\\'", i + 3),
+                Words::Starts => format!("{expr} ~ ${}", i + 3),
                 Words::All | Words::Any => format!("${} <% {expr}", i + 3),
             })
             .collect::<Vec<_>>()
@@ -180,6 +188,7 @@ impl<'a> WordMatch<'a> {
         for word in &self.words {
             query = match self.mode {
                 Words::Written => query.bind(like_anywhere(word)),
+                Words::Starts => query.bind(word_start(word)),
                 Words::All | Words::Any => query.bind(*word),
             };
         }
@@ -221,6 +230,20 @@ where
         query = query.bind(*rowid);
     }
     query.fetch_all(conn).await
+}
+
+/// A PostgreSQL regular expression matching `words` as consecutive words of a text, the last
+/// one from its start: the words at the start of the text or after a character that is no
+/// letter or digit, separated by such characters — as FTS5's unicode61 tokenizer splits words.
+/// Query words are letters and digits only, so they need no escaping.
+fn word_start(words: &str) -> String {
+    format!(
+        "(^|[^[:alnum:]]){}",
+        words
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("[^[:alnum:]]+")
+    )
 }
 
 /// `text` as a LIKE pattern matching it anywhere, its wildcards escaped (`\` is the escape).
@@ -267,7 +290,46 @@ pub async fn customers_by_phone(
     })
 }
 
-/// Customers whose email contains `fragment` (at least three characters).
+/// Customers whose email holds `words` as consecutive words, the last one from its start
+/// ("mark hug" finds mark.huggins@…, not remark.hughes@…), from the word index.
+pub async fn customers_by_email_words(
+    c: &mut impl AsConn,
+    words: &[String],
+    limit: i64,
+) -> DbResult<Vec<CustomerCandidate>> {
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let words = words.join(" ");
+    Ok(match c.as_conn() {
+        ConnRef::Sqlite(conn) => {
+            const SQL: &str = concat!(
+                customer_columns!(),
+                "FROM customers_words s JOIN customers c ON c.id = s.customer_id \
+                 WHERE customers_words MATCH $1 ORDER BY c.last_name, c.first_name LIMIT $2"
+            );
+            sqlx::query_as(SQL)
+                .bind(format!("{{email}} : {}*", fts_literal(&words)))
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
+        }
+        ConnRef::Postgres(conn) => {
+            const SQL: &str = concat!(
+                customer_columns!(),
+                "FROM customers c WHERE c.email ~* $1 \
+                 ORDER BY c.last_name, c.first_name LIMIT $2"
+            );
+            sqlx::query_as(SQL)
+                .bind(word_start(&words))
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
+        }
+    })
+}
+
+/// Customers whose email contains `fragment` (at least three characters), in any case.
 pub async fn customers_by_email(
     c: &mut impl AsConn,
     fragment: &str,
@@ -289,7 +351,7 @@ pub async fn customers_by_email(
         ConnRef::Postgres(conn) => {
             const SQL: &str = concat!(
                 customer_columns!(),
-                "FROM customers c WHERE c.email LIKE $1 ESCAPE '\\' \
+                "FROM customers c WHERE c.email ILIKE $1 ESCAPE '\\' \
                  ORDER BY c.last_name, c.first_name LIMIT $2"
             );
             sqlx::query_as(SQL)
@@ -314,26 +376,42 @@ pub async fn customers_by_name(
     };
     Ok(match c.as_conn() {
         ConnRef::Sqlite(conn) => {
-            const BY_ROWID: &str = concat!(
-                customer_columns!(),
-                "FROM customers_search s JOIN customers c ON c.id = s.customer_id \
-                 WHERE s.rowid IN ("
-            );
-            const RANKED: &str = concat!(
-                customer_columns!(),
-                "FROM customers_search s JOIN customers c ON c.id = s.customer_id \
-                 WHERE customers_search MATCH $1 ORDER BY s.rank LIMIT $2"
-            );
+            // Words from their start come from the word index, the rest from the trigram index.
+            macro_rules! queries {
+                ($table:literal) => {
+                    (
+                        $table,
+                        concat!(
+                            customer_columns!(),
+                            "FROM ",
+                            $table,
+                            " s JOIN customers c ON c.id = s.customer_id WHERE s.rowid IN ("
+                        ),
+                        concat!(
+                            customer_columns!(),
+                            "FROM ",
+                            $table,
+                            " s JOIN customers c ON c.id = s.customer_id WHERE ",
+                            $table,
+                            " MATCH $1 ORDER BY s.rank LIMIT $2"
+                        ),
+                    )
+                };
+            }
+            let (table, by_rowids, ranked) = match words.mode {
+                Words::Starts => queries!("customers_words"),
+                Words::Written | Words::All | Words::Any => queries!("customers_search"),
+            };
             let fts = words.fts("name");
-            let found = fts_matches(&mut *conn, "customers_search", &fts, matches).await?;
+            let found = fts_matches(&mut *conn, table, &fts, matches).await?;
             if matches.too_many(found.len()) {
-                sqlx::query_as(RANKED)
+                sqlx::query_as(ranked)
                     .bind(&fts)
                     .bind(matches.ranked)
                     .fetch_all(&mut *conn)
                     .await?
             } else {
-                by_rowid(conn, BY_ROWID, &found).await?
+                by_rowid(conn, by_rowids, &found).await?
             }
         }
         ConnRef::Postgres(conn) => {
@@ -545,6 +623,17 @@ mod tests {
         assert_eq!(
             written.pg_condition("x"),
             "x LIKE $3 ESCAPE '\\' AND x LIKE $4 ESCAPE '\\'"
+        );
+        let starts = WordMatch::new(&words, Words::Starts).unwrap();
+        assert_eq!(
+            starts.fts("name"),
+            "{name} : ((\"mark\"*) AND (\"huggins\"*))"
+        );
+        assert_eq!(starts.pg_condition("x"), "x ~ $3 AND x ~ $4");
+        assert_eq!(word_start("hug"), "(^|[^[:alnum:]])hug");
+        assert_eq!(
+            word_start("mark hug"),
+            "(^|[^[:alnum:]])mark[^[:alnum:]]+hug"
         );
         assert!(WordMatch::new(&["ab".to_owned()], Words::Any).is_none());
         assert_eq!(like_anywhere("a_b%c"), "%a\\_b\\%c%");

@@ -7,10 +7,13 @@
 //! compare digits only, so "555 0142" finds "(555) 014-2387".
 //!
 //! Names are searched in tiers, each asked only when the one before found nothing that scores:
-//! every word as written (a customer's name typed from its start, from a B-tree, and names
-//! holding every word anywhere, from the trigram index), then every word allowing a typo, then
-//! any word allowing a typo. The first tier is cheap whatever the number of customers; the typo
-//! tiers read the trigram index for every trigram pair of every word.
+//! every word as typed (a customer's name typed from its start, from a B-tree, and names with a
+//! word starting with each query word, from the word index), then every word allowing a typo,
+//! then any word allowing a typo. Emails likewise: the query's words as words of the address,
+//! from their start, then the query anywhere in it. The first tiers are cheap whatever the
+//! number of customers; the typo tiers read the trigram index for every trigram pair of every
+//! word. Dogs are searched by every word as written (anywhere in name or breed: "doodle" is
+//! inside "goldendoodle"), then with typos.
 
 use std::collections::{HashMap, HashSet};
 
@@ -308,20 +311,38 @@ impl Facility {
                 &query,
                 db::search::customers_by_phone(&mut conn, digits, CANDIDATES.ranked).await?,
             ),
-            None if query.looks_like_email() => rank_customers(
-                &query,
-                db::search::customers_by_email(&mut conn, &query.text, CANDIDATES.ranked).await?,
-            ),
+            // An email as typed from the start of its words, else anywhere in it.
+            None if query.looks_like_email() => {
+                let by_words = rank_customers(
+                    &query,
+                    db::search::customers_by_email_words(
+                        &mut conn,
+                        &query.words,
+                        CANDIDATES.ranked,
+                    )
+                    .await?,
+                );
+                if by_words.is_empty() {
+                    rank_customers(
+                        &query,
+                        db::search::customers_by_email(&mut conn, &query.text, CANDIDATES.ranked)
+                            .await?,
+                    )
+                } else {
+                    by_words
+                }
+            }
             None => Vec::new(),
         };
-        // Names: every word as written, then every word allowing a typo, then any word.
-        for mode in [Words::Written, Words::All, Words::Any] {
+        // Names: every word as the start of a word, then every word allowing a typo, then any
+        // word.
+        for mode in [Words::Starts, Words::All, Words::Any] {
             if !ranked.is_empty() || query.digits.is_some() {
                 break;
             }
             let mut candidates =
                 db::search::customers_by_name(&mut conn, &query.words, mode, CANDIDATES).await?;
-            if mode == Words::Written
+            if mode == Words::Starts
                 && let Some(prefix) = query.name_prefix()
             {
                 let starting =

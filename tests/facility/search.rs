@@ -2,7 +2,13 @@
 
 use super::*;
 use crate::both_backends;
+use aim::db::search::{self, Matches, Words};
 use aim::facility::search::{CustomerMatch, VaccineState};
+
+const MATCHES: Matches = Matches {
+    all: 500,
+    ranked: 100,
+};
 
 async fn first_customer(facility: &Facility, query: &str) -> String {
     let found = facility.search_customers(query, None).await.unwrap();
@@ -126,7 +132,8 @@ both_backends! {
 
     async fn customers_are_found_by_partial_email(t: TestDb) {
         let (facility, _, _) = demo_facility(&t).await;
-        for query in ["mark.huggins@example.com", "mark.hug", "huggins@exa", "priya.nat"] {
+        // Words of the address from their start, or (the last two) a piece of it anywhere.
+        for query in ["mark.huggins@example.com", "mark.hug", "huggins@exa", "priya.nat", "ark.hug", "ggins@example"] {
             let expected = if query.starts_with("priya") { "Priya Natarajan" } else { "Mark Huggins" };
             assert_eq!(first_customer(&facility, query).await, expected, "{query}");
         }
@@ -222,6 +229,19 @@ both_backends! {
             aim::db::Backend::Postgres => format!("UPDATE customers SET last_name = 'Featherstone', phone = '555.777.1234', email = 'theo@example.org' WHERE id = '{id}'"),
         };
         fx.t.raw(&update).await.unwrap();
+        // Each index on its own: the later tiers would hide one that fell behind.
+        let names = |found: Vec<aim::db::search::CustomerCandidate>| -> Vec<String> {
+            found.into_iter().map(|c| format!("{} {}", c.first_name, c.last_name)).collect()
+        };
+        let words = |w: &[&str]| -> Vec<String> { w.iter().map(|w| (*w).to_owned()).collect() };
+        let mut conn = fx.t.db.conn().await.unwrap();
+        let found = search::customers_by_name(&mut conn, &words(&["feather"]), Words::Starts, MATCHES).await.unwrap();
+        assert_eq!(names(found), ["Theodora Featherstone"]);
+        let found = search::customers_by_name(&mut conn, &words(&["quill"]), Words::Starts, MATCHES).await.unwrap();
+        assert!(found.is_empty(), "{:?}", names(found));
+        let found = search::customers_by_email_words(&mut conn, &words(&["theo", "exa"]), 10).await.unwrap();
+        assert_eq!(names(found), ["Theodora Featherstone"]);
+        drop(conn);
         assert_eq!(first_customer(&fx.facility, "featherston").await, "Theodora Featherstone");
         assert_eq!(first_customer(&fx.facility, "555 777 1234").await, "Theodora Featherstone");
         assert!(fx.facility.search_customers("quill", None).await.unwrap().iter().all(|c| c.id != id));
@@ -231,5 +251,9 @@ both_backends! {
         };
         fx.t.raw(&delete).await.unwrap();
         assert!(fx.facility.search_customers("featherstone", None).await.unwrap().is_empty());
+        let mut conn = fx.t.db.conn().await.unwrap();
+        let found = search::customers_by_name(&mut conn, &words(&["featherstone"]), Words::Starts, MATCHES).await.unwrap();
+        assert!(found.is_empty(), "{:?}", names(found));
+        assert!(search::customers_by_email_words(&mut conn, &words(&["theo"]), 10).await.unwrap().is_empty());
     }
 }
