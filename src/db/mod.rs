@@ -287,7 +287,8 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                .pragma("cache_size", "-32768");
             // An in-memory database lives and dies with its one connection: keep exactly one.
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
             let pool_options = if in_memory {

@@ -255,6 +255,22 @@ fn like_anywhere(text: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// An FTS5 query for `digits` (ASCII, at least three): the trigrams starting every third digit
+/// and the last one, which together cover every digit ("5550142" → "555" AND "014" AND "142").
+fn covering_trigrams(digits: &str) -> String {
+    let last = digits.len().saturating_sub(3);
+    let mut starts: Vec<usize> = (0..=last).step_by(3).collect();
+    if starts.last() != Some(&last) {
+        starts.push(last);
+    }
+    starts
+        .into_iter()
+        .filter_map(|i| digits.get(i..i + 3))
+        .map(fts_literal)
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
 /// Customers whose phone number contains `digits` (at least three).
 pub async fn customers_by_phone(
     c: &mut impl AsConn,
@@ -263,14 +279,18 @@ pub async fn customers_by_phone(
 ) -> DbResult<Vec<CustomerCandidate>> {
     Ok(match c.as_conn() {
         ConnRef::Sqlite(conn) => {
+            // The index finds the numbers holding a few of the digits' trigrams that cover them,
+            // which reads fewer and shorter lists than the phrase of every trigram; the stored
+            // digits are then checked.
             const SQL: &str = concat!(
                 customer_columns!(),
                 "FROM customers_search s JOIN customers c ON c.id = s.customer_id \
-                               WHERE customers_search MATCH $1 \
-                               ORDER BY c.last_name, c.first_name LIMIT $2"
+                               WHERE customers_search MATCH $1 AND instr(s.phone, $2) > 0 \
+                               ORDER BY c.last_name, c.first_name LIMIT $3"
             );
             sqlx::query_as(SQL)
-                .bind(format!("{{phone}} : {}", fts_literal(digits)))
+                .bind(format!("{{phone}} : ({})", covering_trigrams(digits)))
+                .bind(digits)
                 .bind(limit)
                 .fetch_all(conn)
                 .await?
@@ -290,26 +310,43 @@ pub async fn customers_by_phone(
     })
 }
 
+/// Which of the addresses holding the query's words [`customers_by_email_words`] returns: those
+/// that also hold `text` as typed (case and all), alphabetically, or the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Typed<'a> {
+    Holding(&'a str),
+    NotHolding(&'a str),
+}
+
 /// Customers whose email holds `words` as consecutive words, the last one from its start
-/// ("mark hug" finds mark.huggins@…, not remark.hughes@…), from the word index.
+/// ("mark hug" finds mark.huggins@…, not remark.hughes@…), from the word index — as `typed`
+/// says, ordered by last name, first name and id (bytewise, as the facility ranks them).
 pub async fn customers_by_email_words(
     c: &mut impl AsConn,
     words: &[String],
+    typed: Typed<'_>,
     limit: i64,
 ) -> DbResult<Vec<CustomerCandidate>> {
     if words.is_empty() {
         return Ok(Vec::new());
     }
     let words = words.join(" ");
+    let (holding, text) = match typed {
+        Typed::Holding(text) => (true, text),
+        Typed::NotHolding(text) => (false, text),
+    };
     Ok(match c.as_conn() {
         ConnRef::Sqlite(conn) => {
             const SQL: &str = concat!(
                 customer_columns!(),
                 "FROM customers_words s JOIN customers c ON c.id = s.customer_id \
-                 WHERE customers_words MATCH $1 ORDER BY c.last_name, c.first_name LIMIT $2"
+                 WHERE customers_words MATCH $1 AND (instr(c.email, $2) > 0) = $3 \
+                 ORDER BY c.last_name, c.first_name, c.id LIMIT $4"
             );
             sqlx::query_as(SQL)
                 .bind(format!("{{email}} : {}*", fts_literal(&words)))
+                .bind(text)
+                .bind(holding)
                 .bind(limit)
                 .fetch_all(conn)
                 .await?
@@ -317,11 +354,13 @@ pub async fn customers_by_email_words(
         ConnRef::Postgres(conn) => {
             const SQL: &str = concat!(
                 customer_columns!(),
-                "FROM customers c WHERE c.email ~* $1 \
-                 ORDER BY c.last_name, c.first_name LIMIT $2"
+                "FROM customers c WHERE c.email ~* $1 AND (strpos(c.email, $2) > 0) = $3 \
+                 ORDER BY c.last_name COLLATE \"C\", c.first_name COLLATE \"C\", c.id LIMIT $4"
             );
             sqlx::query_as(SQL)
                 .bind(word_start(&words))
+                .bind(text)
+                .bind(holding)
                 .bind(limit)
                 .fetch_all(conn)
                 .await?
@@ -636,6 +675,13 @@ mod tests {
             "(^|[^[:alnum:]])mark[^[:alnum:]]+hug"
         );
         assert!(WordMatch::new(&["ab".to_owned()], Words::Any).is_none());
+        assert_eq!(covering_trigrams("555"), "\"555\"");
+        assert_eq!(covering_trigrams("5550"), "\"555\" AND \"550\"");
+        assert_eq!(
+            covering_trigrams("5550142"),
+            "\"555\" AND \"014\" AND \"142\""
+        );
+        assert_eq!(covering_trigrams("555014"), "\"555\" AND \"014\"");
         assert_eq!(like_anywhere("a_b%c"), "%a\\_b\\%c%");
     }
 }

@@ -24,7 +24,7 @@ use super::bookings::DogRef;
 use super::compliance::DEFAULT_DAYS_AHEAD;
 use super::{Facility, FacilityError, FacilityResult};
 use crate::db;
-use crate::db::search::Words;
+use crate::db::search::{Typed, Words};
 use crate::domain::*;
 
 pub const DEFAULT_LIMIT: u32 = 10;
@@ -39,6 +39,10 @@ const CANDIDATES: db::search::Matches = db::search::Matches {
 };
 /// Records scoring below this are not matches.
 const MIN_SCORE: f64 = 0.45;
+/// For a query that looks like an email, only an address holding it as typed is a perfect
+/// match; one holding its words otherwise ("mark_huggins@…" for "mark.huggins") scores at most
+/// this.
+const BELOW_TYPED_EMAIL: f64 = 0.99;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -274,10 +278,16 @@ fn rank_customers(
                         0.0
                     }
                 }
-                None if query.looks_like_email()
-                    && c.email.as_deref().is_some_and(|e| e.contains(&query.text)) =>
-                {
-                    1.0
+                None if query.looks_like_email() => {
+                    if c.email.as_deref().is_some_and(|e| e.contains(&query.text)) {
+                        1.0
+                    } else {
+                        score(
+                            query,
+                            &[Some(&c.first_name), Some(&c.last_name), c.email.as_deref()],
+                        )
+                        .min(BELOW_TYPED_EMAIL)
+                    }
                 }
                 None => score(
                     query,
@@ -311,17 +321,30 @@ impl Facility {
                 &query,
                 db::search::customers_by_phone(&mut conn, digits, CANDIDATES.ranked).await?,
             ),
-            // An email as typed from the start of its words, else anywhere in it.
+            // An email by its words from their start, else the query anywhere in it. Addresses
+            // holding the query as typed score 1.0 and list by name, as the database orders
+            // them: the other matches of its words score less and are needed only when those
+            // do not fill the page.
             None if query.looks_like_email() => {
-                let by_words = rank_customers(
-                    &query,
-                    db::search::customers_by_email_words(
-                        &mut conn,
-                        &query.words,
-                        CANDIDATES.ranked,
-                    )
-                    .await?,
-                );
+                let mut candidates = db::search::customers_by_email_words(
+                    &mut conn,
+                    &query.words,
+                    Typed::Holding(&query.text),
+                    i64::from(limit),
+                )
+                .await?;
+                if candidates.len() < limit as usize {
+                    candidates.extend(
+                        db::search::customers_by_email_words(
+                            &mut conn,
+                            &query.words,
+                            Typed::NotHolding(&query.text),
+                            CANDIDATES.ranked,
+                        )
+                        .await?,
+                    );
+                }
+                let by_words = rank_customers(&query, candidates);
                 if by_words.is_empty() {
                     rank_customers(
                         &query,
@@ -342,7 +365,12 @@ impl Facility {
             }
             let mut candidates =
                 db::search::customers_by_name(&mut conn, &query.words, mode, CANDIDATES).await?;
+            // The word index finds every name the B-trees would, unless a word was too short
+            // for it (under three characters) or it kept only the likeliest of many.
+            let words_missed = query.words.iter().any(|w| w.chars().count() < 3)
+                || candidates.len() >= CANDIDATES.ranked as usize;
             if mode == Words::Starts
+                && words_missed
                 && let Some(prefix) = query.name_prefix()
             {
                 let starting =

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::both_backends;
-use aim::db::search::{self, Matches, Words};
+use aim::db::search::{self, Matches, Typed, Words};
 use aim::facility::search::{CustomerMatch, VaccineState};
 
 const MATCHES: Matches = Matches {
@@ -139,6 +139,27 @@ both_backends! {
         }
     }
 
+    async fn an_email_as_typed_outranks_its_words_with_other_characters_between(t: TestDb) {
+        let fx = Fx::new(t, 40).await;
+        // ann.lee@…, ann.lee-adams@… and ann_lee.zed@… (emails are first.last@example.com).
+        for (first, last) in [("Ann_lee", "Zed"), ("Ann", "Lee-Adams"), ("Ann", "Lee")] {
+            fx.customer(first, last, "(555) 300-0000").await;
+        }
+        assert_eq!(
+            customers(&fx.facility, "ann.lee").await,
+            named(&[("Ann Lee", 1.0), ("Ann Lee-Adams", 1.0), ("Ann_lee Zed", 0.99)])
+        );
+        // A page the addresses as typed fill holds the first of them by name.
+        let page: Vec<String> = fx.facility.search_customers("ann.lee", Some(2)).await.unwrap()
+            .into_iter().map(|c| c.name).collect();
+        assert_eq!(page, ["Ann Lee", "Ann Lee-Adams"]);
+        // The words from their start: "nn.lee" is no word, so the address is searched anywhere.
+        assert_eq!(
+            customers(&fx.facility, "nn.lee").await,
+            named(&[("Ann Lee", 1.0), ("Ann Lee-Adams", 1.0)])
+        );
+    }
+
     async fn search_limits_results_and_explains_bad_queries(t: TestDb) {
         let (facility, _, _) = demo_facility(&t).await;
         let all = facility.search_customers("@example.com", Some(50)).await.unwrap();
@@ -239,7 +260,7 @@ both_backends! {
         assert_eq!(names(found), ["Theodora Featherstone"]);
         let found = search::customers_by_name(&mut conn, &words(&["quill"]), Words::Starts, MATCHES).await.unwrap();
         assert!(found.is_empty(), "{:?}", names(found));
-        let found = search::customers_by_email_words(&mut conn, &words(&["theo", "exa"]), 10).await.unwrap();
+        let found = search::customers_by_email_words(&mut conn, &words(&["theo", "exa"]), Typed::Holding("theo@exa"), 10).await.unwrap();
         assert_eq!(names(found), ["Theodora Featherstone"]);
         drop(conn);
         assert_eq!(first_customer(&fx.facility, "featherston").await, "Theodora Featherstone");
@@ -254,6 +275,6 @@ both_backends! {
         let mut conn = fx.t.db.conn().await.unwrap();
         let found = search::customers_by_name(&mut conn, &words(&["featherstone"]), Words::Starts, MATCHES).await.unwrap();
         assert!(found.is_empty(), "{:?}", names(found));
-        assert!(search::customers_by_email_words(&mut conn, &words(&["theo"]), 10).await.unwrap().is_empty());
+        assert!(search::customers_by_email_words(&mut conn, &words(&["theo"]), Typed::Holding("theo"), 10).await.unwrap().is_empty());
     }
 }
