@@ -296,6 +296,40 @@ both_backends! {
         events_reach_the_subscriber(&t, Legacy, |token| json!({ "token": token })).await;
     }
 
+    async fn messages_larger_than_the_socket_buffer_are_read_and_written_whole(t: TestDb) {
+        // The server reads and writes a socket in 1 KiB steps; a 64 KiB subscribe (a long
+        // comment) and an event of 100 copies of a 200-character title cross many of them.
+        let s = Served::start(&t).await;
+        let long = "Rain ".repeat(40);
+        let alert = create(&s.alerts, Kind::Weather, Sev::Info, &long).await;
+        let mut socket = connect(s.server.addr, TransportWs).await;
+        init(&mut socket, json!({ "token": s.token })).await;
+        let titles: String = (0..100).map(|i| format!(" t{i}: title")).collect();
+        let query = format!(
+            "# {}\nsubscription {{ aimAlertEvents {{ kind alert {{ id{titles} }} }} }}",
+            "x".repeat(64 * 1024)
+        );
+        send(
+            &mut socket,
+            json!({ "id": "big", "type": "subscribe", "payload": { "query": query, "variables": {} } }),
+        )
+        .await;
+        send(&mut socket, json!({ "type": "ping" })).await;
+        assert_eq!(next_json(&mut socket).await, json!({ "type": "pong" }));
+        s.graphql(
+            "mutation($id: ID!) { markAimAlertRead(id: $id) { id } }",
+            json!({ "id": alert.id.to_string() }),
+        )
+        .await;
+        let message = next_json(&mut socket).await;
+        assert_eq!(message["id"], "big", "{message}");
+        let event = &message["payload"]["data"]["aimAlertEvents"];
+        assert_eq!(event["kind"], "READ");
+        assert_eq!(event["alert"]["id"], alert.id.to_string());
+        assert_eq!(event["alert"]["t99"], long.trim());
+        assert!(message.to_string().len() > 20_000);
+    }
+
     async fn the_token_may_come_under_any_casing_of_authorization(t: TestDb) {
         let s = Served::start(&t).await;
         for payload in [
