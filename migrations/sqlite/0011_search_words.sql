@@ -66,3 +66,32 @@ CREATE TRIGGER customers_search_delete AFTER DELETE ON customers BEGIN
      WHERE rowid = (SELECT rowid FROM customers_search_rows WHERE customer_id = old.id);
     DELETE FROM customers_search_rows WHERE customer_id = old.id;
 END;
+
+-- Dogs the same way.
+CREATE TABLE dogs_search_rows (
+    rowid  INTEGER PRIMARY KEY,
+    dog_id BLOB NOT NULL UNIQUE
+) STRICT;
+
+INSERT INTO dogs_search_rows (rowid, dog_id) SELECT rowid, dog_id FROM dogs_search;
+
+DROP TRIGGER dogs_search_insert;
+DROP TRIGGER dogs_search_update;
+DROP TRIGGER dogs_search_delete;
+
+CREATE TRIGGER dogs_search_insert AFTER INSERT ON dogs BEGIN
+    INSERT INTO dogs_search_rows (dog_id) VALUES (new.id);
+    INSERT INTO dogs_search (rowid, dog_id, name, breed)
+    VALUES ((SELECT rowid FROM dogs_search_rows WHERE dog_id = new.id),
+            new.id, new.name, coalesce(new.breed, ''));
+END;
+
+CREATE TRIGGER dogs_search_update AFTER UPDATE OF name, breed ON dogs BEGIN
+    UPDATE dogs_search SET name = new.name, breed = coalesce(new.breed, '')
+     WHERE rowid = (SELECT rowid FROM dogs_search_rows WHERE dog_id = old.id);
+END;
+
+CREATE TRIGGER dogs_search_delete AFTER DELETE ON dogs BEGIN
+    DELETE FROM dogs_search WHERE rowid = (SELECT rowid FROM dogs_search_rows WHERE dog_id = old.id);
+    DELETE FROM dogs_search_rows WHERE dog_id = old.id;
+END;

@@ -244,6 +244,18 @@ both_backends! {
         let fx = Fx::new(t, 40).await;
         let id = fx.customer("Theodora", "Quill", "(555) 321-0099").await;
         assert_eq!(first_customer(&fx.facility, "theodora quil").await, "Theodora Quill");
+        let dog = fx.dog(id, "Quillby").await;
+        let dog_names = async |query: &str| -> Vec<String> {
+            fx.facility.search_dogs(query, None, today()).await.unwrap().into_iter().map(|d| d.name).collect()
+        };
+        assert_eq!(dog_names("quillby").await, ["Quillby"]);
+        let rename = match fx.t.backend {
+            aim::db::Backend::Sqlite => format!("UPDATE dogs SET name = 'Featherby' WHERE id = x'{}'", dog.0.simple()),
+            aim::db::Backend::Postgres => format!("UPDATE dogs SET name = 'Featherby' WHERE id = '{dog}'"),
+        };
+        fx.t.raw(&rename).await.unwrap();
+        assert_eq!(dog_names("featherby").await, ["Featherby"]);
+        assert!(dog_names("quillby").await.is_empty());
         let hex = id.0.simple().to_string();
         let update = match fx.t.backend {
             aim::db::Backend::Sqlite => format!("UPDATE customers SET last_name = 'Featherstone', phone = '555.777.1234', email = 'theo@example.org' WHERE id = x'{hex}'"),
@@ -272,6 +284,8 @@ both_backends! {
         };
         fx.t.raw(&delete).await.unwrap();
         assert!(fx.facility.search_customers("featherstone", None).await.unwrap().is_empty());
+        // The customer's dogs went with them, and out of the index.
+        assert!(dog_names("featherby").await.is_empty());
         let mut conn = fx.t.db.conn().await.unwrap();
         let found = search::customers_by_name(&mut conn, &words(&["featherstone"]), Words::Starts, MATCHES).await.unwrap();
         assert!(found.is_empty(), "{:?}", names(found));
