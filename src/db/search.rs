@@ -81,6 +81,10 @@ fn fts_word(word: &str) -> Option<String> {
     Some(pairs.join(" OR "))
 }
 
+/// The shortest query word the indexes are asked for: a trigram index has nothing shorter to
+/// look up, and the word index is not asked for what the trigram tiers could not follow.
+pub const MIN_WORD_CHARS: usize = 3;
+
 /// How the words of a query must match: every word as written (anywhere in the text), every
 /// word as the start of a word of the text (customers' names and emails, from their word
 /// index), every word with its typo tolerance, or any word with its typo tolerance.
@@ -119,12 +123,12 @@ struct WordMatch<'a> {
 }
 
 impl<'a> WordMatch<'a> {
-    /// `None` when no word has three characters.
+    /// `None` when no word has [`MIN_WORD_CHARS`].
     fn new(words: &'a [String], mode: Words) -> Option<WordMatch<'a>> {
         let words: Vec<&str> = words
             .iter()
             .map(String::as_str)
-            .filter(|w| w.chars().count() >= 3)
+            .filter(|w| w.chars().count() >= MIN_WORD_CHARS)
             .collect();
         (!words.is_empty()).then_some(WordMatch { words, mode })
     }

@@ -264,6 +264,7 @@ fn rank_customers(
     query: &Query,
     candidates: Vec<db::search::CustomerCandidate>,
 ) -> Vec<(f64, db::search::CustomerCandidate)> {
+    let email = query.looks_like_email();
     let mut ranked: Vec<(f64, db::search::CustomerCandidate)> = candidates
         .into_iter()
         .map(|c| {
@@ -278,21 +279,21 @@ fn rank_customers(
                         0.0
                     }
                 }
-                None if query.looks_like_email() => {
-                    if c.email.as_deref().is_some_and(|e| e.contains(&query.text)) {
-                        1.0
-                    } else {
+                None => {
+                    let by_words = || {
                         score(
                             query,
                             &[Some(&c.first_name), Some(&c.last_name), c.email.as_deref()],
                         )
-                        .min(BELOW_TYPED_EMAIL)
+                    };
+                    if !email {
+                        by_words()
+                    } else if c.email.as_deref().is_some_and(|e| e.contains(&query.text)) {
+                        1.0
+                    } else {
+                        by_words().min(BELOW_TYPED_EMAIL)
                     }
                 }
-                None => score(
-                    query,
-                    &[Some(&c.first_name), Some(&c.last_name), c.email.as_deref()],
-                ),
             };
             (score, c)
         })
@@ -366,8 +367,11 @@ impl Facility {
             let mut candidates =
                 db::search::customers_by_name(&mut conn, &query.words, mode, CANDIDATES).await?;
             // The word index finds every name the B-trees would, unless a word was too short
-            // for it (under three characters) or it kept only the likeliest of many.
-            let words_missed = query.words.iter().any(|w| w.chars().count() < 3)
+            // to be asked for or it kept only the likeliest of many.
+            let words_missed = query
+                .words
+                .iter()
+                .any(|w| w.chars().count() < db::search::MIN_WORD_CHARS)
                 || candidates.len() >= CANDIDATES.ranked as usize;
             if mode == Words::Starts
                 && words_missed
