@@ -86,6 +86,8 @@ id_type!(/// An AIM message's id.
     MessageId);
 id_type!(/// An AIM alert's id.
     AlertId);
+id_type!(/// An audit log entry's id.
+    AuditEntryId);
 id_type!(/// A pending action's id: a write AIM proposed for staff to confirm.
     ActionId);
 
@@ -208,13 +210,37 @@ impl ServiceKind {
     }
 }
 
-text_enum!(/// A booking's lifecycle.
+text_enum!(/// A booking's lifecycle: pending → confirmed → checked_in → checked_out, or cancelled /
+/// no_show before check-in.
 BookingStatus as "booking status" {
     Pending = "pending",
     Confirmed = "confirmed",
     CheckedIn = "checked_in",
     CheckedOut = "checked_out",
     Cancelled = "cancelled",
+    NoShow = "no_show",
+});
+
+impl BookingStatus {
+    /// Whether the booking still holds its places: not cancelled and not a no-show.
+    pub fn holds_places(self) -> bool {
+        !matches!(self, BookingStatus::Cancelled | BookingStatus::NoShow)
+    }
+
+    /// Booked and not yet arrived.
+    pub fn is_expected(self) -> bool {
+        matches!(self, BookingStatus::Pending | BookingStatus::Confirmed)
+    }
+}
+
+text_enum!(/// Through which door a write came: the GraphQL API, the REST shims, AIM (a confirmed or
+/// automatic write tool), the command line on the server, or the server itself.
+AuditChannel as "audit channel" {
+    Graphql = "graphql",
+    Rest = "rest",
+    Aim = "aim",
+    Cli = "cli",
+    System = "system",
 });
 
 text_enum!(/// Vaccinations the facility tracks; rabies, DHPP and bordetella are required.

@@ -344,7 +344,7 @@ impl Facility {
         th: &Thresholds,
     ) -> FacilityResult<Snapshot> {
         let today = self.today(now);
-        let hours = self.staff_schedule(today).await?.hours;
+        let hours = self.staff_schedule(today, now).await?.hours;
         let last_day = today + Days::new(u64::from(th.capacity_days_ahead));
         let days = self
             .schedule(today, last_day, None)
@@ -470,6 +470,8 @@ mod tests {
                 .collect(),
             notes: None,
             created_at: at("08:00"),
+            checked_in_at: None,
+            checked_out_at: None,
         }
     }
 
@@ -477,7 +479,14 @@ mod tests {
     /// facility's own `hourly_staffing`.
     fn staffed(dogs: usize, shifts: &[ShiftView]) -> Snapshot {
         Snapshot {
-            hours: hourly_staffing(New_York, today(), 8, shifts, &[daycare(dogs)]),
+            hours: hourly_staffing(
+                New_York,
+                today(),
+                8,
+                shifts,
+                &[daycare(dogs)],
+                clock::day_bounds(New_York, today()).0,
+            ),
             ..snapshot()
         }
     }

@@ -179,6 +179,9 @@ pub enum AimError {
     /// The model failed after its retries; the staff message is on record.
     #[error("{}", .0.user_message())]
     Model(#[from] LlmError),
+    /// A facility operation refused (its own code, status and field are kept).
+    #[error(transparent)]
+    Facility(FacilityError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -187,13 +190,7 @@ impl From<FacilityError> for AimError {
     fn from(err: FacilityError) -> Self {
         match err {
             FacilityError::Db(err) => AimError::Db(err),
-            FacilityError::InvalidInput { field, message } => {
-                AimError::InvalidInput { field, message }
-            }
-            other => AimError::InvalidInput {
-                field: other.field().unwrap_or("input"),
-                message: other.to_string(),
-            },
+            other => AimError::Facility(other),
         }
     }
 }
@@ -208,6 +205,7 @@ impl AimError {
             AimError::RateLimited { .. } => "rate_limited",
             AimError::IdempotencyKeyInUse(_) => "idempotency_key_in_use",
             AimError::Model(err) => err.code(),
+            AimError::Facility(err) => err.code(),
             AimError::Db(_) => "internal",
         }
     }
@@ -216,6 +214,7 @@ impl AimError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             AimError::InvalidInput { field, .. } => Some(field),
+            AimError::Facility(err) => err.field(),
             _ => None,
         }
     }

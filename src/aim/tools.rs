@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::config::WriteTools;
-use crate::domain::{ActionId, ActionTool, Actor, CustomerId, DogId, ServiceKind};
+use crate::domain::{ActionId, ActionTool, Actor, AuditChannel, CustomerId, DogId, ServiceKind};
 use crate::facility::bookings::{BookingRequest, CreatedBookings};
 use crate::facility::compliance::DEFAULT_DAYS_AHEAD;
 use crate::facility::dashboard::TodaySummary;
@@ -458,6 +458,13 @@ pub struct ToolContext<'a> {
     pub snapshot: Option<&'a TodaySummary>,
 }
 
+impl ToolContext<'_> {
+    /// AIM writing for the signed-in staff user: how its writes appear in the audit log.
+    pub fn author(&self) -> crate::facility::Author {
+        crate::facility::Author::staff(self.actor, AuditChannel::Aim, None)
+    }
+}
+
 /// The tools that change the facility (or propose to).
 pub const WRITE_TOOLS: [&str; 2] = ["create_booking", "send_sms_to_customer"];
 
@@ -519,7 +526,9 @@ async fn check_schedule(ctx: ToolContext<'_>, input: &Value) -> Result<Value, To
 
 async fn staff_schedule(ctx: ToolContext<'_>, input: &Value) -> Result<Value, ToolError> {
     let x: StaffScheduleInput = decode(input)?;
-    Ok(to_json(&ctx.facility.staff_schedule(x.date).await?))
+    Ok(to_json(
+        &ctx.facility.staff_schedule(x.date, ctx.now).await?,
+    ))
 }
 
 async fn check_compliance(ctx: ToolContext<'_>, input: &Value) -> Result<Value, ToolError> {
@@ -573,7 +582,7 @@ pub async fn execute_write(
             let req: BookingRequest = decode::<CreateBookingInput>(input)?.into();
             let created = ctx
                 .facility
-                .create_booking(&ctx.actor, &req, ctx.now)
+                .create_booking(&ctx.author(), &req, ctx.now)
                 .await?;
             let mut value = to_json(&created);
             value["status"] = json!("booked");
@@ -611,7 +620,7 @@ async fn propose(
             let req: BookingRequest = x.into();
             let planned = ctx
                 .facility
-                .check_booking(&ctx.actor, &req, ctx.now)
+                .check_booking(&ctx.author(), &req, ctx.now)
                 .await?;
             let summary = booking_summary(&req, &planned);
             (normalized, summary, booking_preview(&planned))

@@ -12,6 +12,7 @@ use crate::aim::AimError;
 use crate::aim::alerts::AlertError;
 use crate::auth::AuthError;
 use crate::db::DbError;
+use crate::facility::FacilityError;
 use crate::llm::LlmError;
 
 tokio::task_local! {
@@ -49,6 +50,15 @@ pub enum ApiError {
     /// The request conflicts with the current state (an action already decided).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A rule of the facility refused the request: its own code and status, and the input
+    /// field at fault when there is one.
+    #[error("{message}")]
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        field: Option<String>,
+        message: String,
+    },
     /// A service the request depends on failed (the language model); `message` is for staff.
     #[error("{message}")]
     Upstream {
@@ -90,7 +100,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::Upstream { status, .. } => *status,
+            ApiError::Upstream { status, .. } | ApiError::Refused { status, .. } => *status,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
@@ -107,7 +117,9 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest { .. } => "bad_request",
             ApiError::Invalid { .. } => "invalid_input",
-            ApiError::Conflict { code, .. } | ApiError::Upstream { code, .. } => code,
+            ApiError::Conflict { code, .. }
+            | ApiError::Upstream { code, .. }
+            | ApiError::Refused { code, .. } => code,
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::Timeout => "timeout",
@@ -118,9 +130,9 @@ impl ApiError {
 
     pub fn field(&self) -> Option<&str> {
         match self {
-            ApiError::BadRequest { field, .. } | ApiError::Invalid { field, .. } => {
-                field.as_deref()
-            }
+            ApiError::BadRequest { field, .. }
+            | ApiError::Invalid { field, .. }
+            | ApiError::Refused { field, .. } => field.as_deref(),
             _ => None,
         }
     }
@@ -253,7 +265,73 @@ impl From<AimError> for ApiError {
                 message: err.to_string(),
                 retry_after_secs,
             },
+            AimError::Facility(err) => err.into(),
             AimError::Db(db) => db.into(),
+        }
+    }
+}
+
+/// An input field as the API names it: `customer_id` → `customerId`.
+pub fn camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl From<FacilityError> for ApiError {
+    /// Each refusal keeps its own code and the field at fault (camelCase), with the status
+    /// that says what kind of refusal it is: 403 not allowed, 404 unknown, 409 conflicting
+    /// with the current state (a place, a value or a version taken, a move not possible),
+    /// 422 invalid input.
+    fn from(err: FacilityError) -> Self {
+        let err = match err {
+            FacilityError::Db(db) => return db.into(),
+            FacilityError::Sms(sms) if !sms.is_user_error() => {
+                return ApiError::Internal(sms.to_string());
+            }
+            err => err,
+        };
+        let field = err.field().map(camel_case);
+        let status = match &err {
+            FacilityError::Forbidden { .. } | FacilityError::NotAllowed { .. } => {
+                return ApiError::Forbidden(err.to_string());
+            }
+            FacilityError::NotFound { .. }
+            | FacilityError::UnknownCustomer(_)
+            | FacilityError::UnknownDog(_) => StatusCode::NOT_FOUND,
+            FacilityError::CapacityFull { .. }
+            | FacilityError::DogAlreadyBooked { .. }
+            | FacilityError::AlreadyExists { .. }
+            | FacilityError::StaleUpdate { .. }
+            | FacilityError::InvalidTransition { .. }
+            | FacilityError::WrongDay { .. } => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let code = match err.code() {
+            // Refusals of the input itself share one code; the message says which rule.
+            "end_before_start"
+            | "range_too_long"
+            | "start_in_past"
+            | "service_unavailable"
+            | "dog_not_owned" => "invalid_input",
+            "unknown_customer" | "unknown_dog" => "not_found",
+            code => code,
+        };
+        ApiError::Refused {
+            status,
+            code,
+            field,
+            message: err.to_string(),
         }
     }
 }

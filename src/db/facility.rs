@@ -183,11 +183,21 @@ pub async fn insert_service(
     Ok(())
 }
 
-/// Inserts a booking and its dogs. Call inside a transaction: it writes several rows.
+/// Inserts a booking and its dogs. Call inside a transaction: it writes several rows. A booking
+/// written as checked in (or out) is recorded as in from its start (and out at its end); one
+/// written as cancelled or a no-show, as such from its creation.
 pub async fn insert_booking(c: &mut impl AsConn, x: &NewBooking) -> DbResult<()> {
     const BOOKING: &str = "INSERT INTO bookings \
-                           (id, customer_id, service_id, start_at, end_at, status, notes, created_by, created_at, updated_at) \
-                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+                           (id, customer_id, service_id, start_at, end_at, status, notes, created_by, created_at, updated_at, \
+                            checked_in_at, checked_out_at, cancelled_at) \
+                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)";
+    let checked_in_at = matches!(
+        x.status,
+        BookingStatus::CheckedIn | BookingStatus::CheckedOut
+    )
+    .then_some(x.start_at);
+    let checked_out_at = (x.status == BookingStatus::CheckedOut).then_some(x.end_at);
+    let cancelled_at = (!x.status.holds_places()).then_some(x.created_at);
     const DOG: &str = "INSERT INTO booking_dogs (booking_id, dog_id) VALUES ($1, $2)";
     on_conn!(c, |conn| {
         sqlx::query(BOOKING)
@@ -200,6 +210,9 @@ pub async fn insert_booking(c: &mut impl AsConn, x: &NewBooking) -> DbResult<()>
             .bind(&x.notes)
             .bind(x.created_by)
             .bind(x.created_at)
+            .bind(checked_in_at)
+            .bind(checked_out_at)
+            .bind(cancelled_at)
             .execute(&mut *conn)
             .await?;
         for dog_id in &x.dog_ids {
@@ -215,8 +228,8 @@ pub async fn insert_booking(c: &mut impl AsConn, x: &NewBooking) -> DbResult<()>
 }
 
 pub async fn insert_shift(c: &mut impl AsConn, x: &NewShift, now: DateTime<Utc>) -> DbResult<()> {
-    const SQL: &str = "INSERT INTO staff_schedules (id, staff_user_id, date, start_time, end_time, role, created_at) \
-                       VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    const SQL: &str = "INSERT INTO staff_schedules (id, staff_user_id, date, start_time, end_time, role, created_at, updated_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
     on_conn!(c, |conn| {
         sqlx::query(SQL)
             .bind(x.id)

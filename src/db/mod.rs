@@ -17,8 +17,10 @@ use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool,
 
 pub mod aim;
 pub mod alerts;
+pub mod audit;
 pub mod bookings;
 pub mod compliance;
+pub mod customers;
 pub mod facility;
 pub mod revenue;
 pub mod schedules;

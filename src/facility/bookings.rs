@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
+use super::audit::{self, Author, Changes};
 use super::clock::{self, ClockTime};
 use super::{Facility, FacilityError, FacilityResult, MAX_RANGE_DAYS, check_range};
 use crate::db::{self, AsConn, WriteLock, bookings::StayRow, facility::NewBooking};
@@ -61,13 +62,50 @@ pub struct BookingView {
     pub dogs: Vec<DogRef>,
     pub notes: Option<String>,
     pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked_in_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked_out_at: Option<DateTime<Utc>>,
 }
 
 impl BookingView {
     pub fn occupies(&self, date: NaiveDate) -> bool {
         self.first_day <= date && date <= self.last_day
     }
+
+    /// Whether the dogs are on site at `at`: checked in by then and not yet checked out.
+    pub fn on_site_at(&self, at: DateTime<Utc>) -> bool {
+        self.checked_in_at.is_some_and(|t| t <= at) && self.checked_out_at.is_none_or(|t| at < t)
+    }
+
+    /// When the dogs are (or are expected to be) here, as seen at `now`: from check-in to
+    /// check-out for a booking checked in; for one not yet arrived, its booked span from
+    /// `now` on (a booked time already past without a check-in is not counted). `None` when
+    /// nobody is or will be here.
+    pub fn presence(&self, now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        match self.status {
+            BookingStatus::CheckedIn | BookingStatus::CheckedOut => {
+                let start = self.checked_in_at?;
+                // Still here: expected to stay until the booking ends (or now, if later).
+                let end = self.checked_out_at.unwrap_or(self.end_at.max(now));
+                (start < end).then_some((start, end))
+            }
+            BookingStatus::Pending | BookingStatus::Confirmed => {
+                let start = self.start_at.max(now);
+                (start < self.end_at).then_some((start, self.end_at))
+            }
+            BookingStatus::Cancelled | BookingStatus::NoShow => None,
+        }
+    }
+
+    /// Not arrived an hour after its start (`now`), and not yet marked a no-show.
+    pub fn is_late(&self, now: DateTime<Utc>) -> bool {
+        self.status.is_expected() && now >= self.start_at + LATE_AFTER && now < self.end_at
+    }
 }
+
+/// How long after its start a booking not checked in is late.
+pub const LATE_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 
 /// Groups per-dog rows (in booking order) into bookings.
 pub(crate) fn group_stays(tz: Tz, rows: Vec<StayRow>) -> Vec<BookingView> {
@@ -101,6 +139,8 @@ pub(crate) fn group_stays(tz: Tz, rows: Vec<StayRow>) -> Vec<BookingView> {
             dogs: vec![dog],
             notes: row.notes,
             created_at: row.created_at,
+            checked_in_at: row.checked_in_at,
+            checked_out_at: row.checked_out_at,
         });
     }
     bookings
@@ -312,27 +352,27 @@ impl Facility {
     /// cannot both succeed.
     pub async fn create_booking(
         &self,
-        actor: &Actor,
+        author: &Author,
         req: &BookingRequest,
         now: DateTime<Utc>,
     ) -> FacilityResult<CreatedBookings> {
-        self.book(actor, req, now, Write::Commit).await
+        self.book(author, req, now, Write::Commit).await
     }
 
     /// Runs every check of [`Facility::create_booking`] and returns what it would book,
     /// writing nothing: how AIM validates a booking it proposes for staff to confirm.
     pub async fn check_booking(
         &self,
-        actor: &Actor,
+        author: &Author,
         req: &BookingRequest,
         now: DateTime<Utc>,
     ) -> FacilityResult<CreatedBookings> {
-        self.book(actor, req, now, Write::RollBack).await
+        self.book(author, req, now, Write::RollBack).await
     }
 
     async fn book(
         &self,
-        actor: &Actor,
+        author: &Author,
         req: &BookingRequest,
         now: DateTime<Utc>,
         write: Write,
@@ -369,38 +409,15 @@ impl Facility {
             .ok_or(FacilityError::ServiceUnavailable(req.service))?;
 
         check_vaccinations(&mut tx, &dogs, plan.last_day).await?;
-
-        let (from, to) = clock::range_bounds(tz, plan.first_day, plan.last_day);
-        let existing = group_stays(tz, db::bookings::stays_between(&mut tx, from, to).await?);
-        for booking in &existing {
-            if !booking.service.clashes_with(req.service) {
-                continue;
-            }
-            for dog in booking.dogs.iter().filter(|d| req.dog_ids.contains(&d.id)) {
-                let date = booking.first_day.max(plan.first_day);
-                if date <= booking.last_day.min(plan.last_day) {
-                    return Err(FacilityError::DogAlreadyBooked {
-                        dog_id: dog.id,
-                        dog_name: dog.name.clone(),
-                        date,
-                        booking_id: booking.id,
-                    });
-                }
-            }
-        }
-        let capacity = self.settings().capacity;
-        for (date, on_site) in dogs_per_day(&existing, plan.first_day, plan.last_day) {
-            let requested = req.dog_ids.iter().filter(|d| !on_site.contains(d)).count() as u32;
-            let booked = on_site.len() as u32;
-            if booked + requested > capacity {
-                return Err(FacilityError::CapacityFull {
-                    date,
-                    booked,
-                    requested,
-                    capacity,
-                });
-            }
-        }
+        self.check_places(
+            &mut tx,
+            req.service,
+            &req.dog_ids,
+            plan.first_day,
+            plan.last_day,
+            None,
+        )
+        .await?;
 
         let mut created = Vec::with_capacity(plan.spans.len());
         for (start_at, end_at) in &plan.spans {
@@ -413,10 +430,28 @@ impl Facility {
                 end_at: *end_at,
                 status: BookingStatus::Confirmed,
                 notes: req.notes.clone().filter(|n| !n.trim().is_empty()),
-                created_by: Some(actor.staff_user_id),
+                created_by: author.staff_user_id(),
                 created_at: now,
             };
             db::facility::insert_booking(&mut tx, &booking).await?;
+            let changes = Changes::default()
+                .with("customerId", None::<()>, booking.customer_id)
+                .with("service", None::<()>, req.service)
+                .with("dogIds", None::<()>, &booking.dog_ids)
+                .with("startAt", None::<()>, booking.start_at)
+                .with("endAt", None::<()>, booking.end_at)
+                .with("status", None::<()>, booking.status)
+                .with("notes", None::<()>, &booking.notes);
+            audit::record(
+                &mut tx,
+                author,
+                "booking.create",
+                "booking",
+                booking.id.0,
+                changes,
+                now,
+            )
+            .await?;
             let (first_day, last_day) = clock::span_days(tz, booking.start_at, booking.end_at);
             created.push(BookingView {
                 id: booking.id,
@@ -441,6 +476,8 @@ impl Facility {
                     .collect(),
                 notes: booking.notes,
                 created_at: now,
+                checked_in_at: None,
+                checked_out_at: None,
             });
         }
         let price_cents = service.price_cents * plan.units * req.dog_ids.len() as i64;
@@ -469,8 +506,58 @@ impl Facility {
     }
 }
 
+impl Facility {
+    /// No dog of `dog_ids` may already have a clashing booking on a day of
+    /// `first_day..=last_day`, and each day must have a place for the dogs not yet there;
+    /// `except` is a booking being moved, which counts for neither.
+    pub(crate) async fn check_places(
+        &self,
+        tx: &mut db::Tx,
+        service: ServiceKind,
+        dog_ids: &[DogId],
+        first_day: NaiveDate,
+        last_day: NaiveDate,
+        except: Option<BookingId>,
+    ) -> FacilityResult<()> {
+        let tz = self.timezone();
+        let (from, to) = clock::range_bounds(tz, first_day, last_day);
+        let mut existing = group_stays(tz, db::bookings::stays_between(tx, from, to).await?);
+        existing.retain(|b| Some(b.id) != except);
+        for booking in &existing {
+            if !booking.service.clashes_with(service) {
+                continue;
+            }
+            for dog in booking.dogs.iter().filter(|d| dog_ids.contains(&d.id)) {
+                let date = booking.first_day.max(first_day);
+                if date <= booking.last_day.min(last_day) {
+                    return Err(FacilityError::DogAlreadyBooked {
+                        dog_id: dog.id,
+                        dog_name: dog.name.clone(),
+                        date,
+                        booking_id: booking.id,
+                    });
+                }
+            }
+        }
+        let capacity = self.settings().capacity;
+        for (date, on_site) in dogs_per_day(&existing, first_day, last_day) {
+            let requested = dog_ids.iter().filter(|d| !on_site.contains(d)).count() as u32;
+            let booked = on_site.len() as u32;
+            if booked + requested > capacity {
+                return Err(FacilityError::CapacityFull {
+                    date,
+                    booked,
+                    requested,
+                    capacity,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Every dog must have each required vaccination valid through the last day of the stay.
-async fn check_vaccinations(
+pub(crate) async fn check_vaccinations(
     c: &mut impl AsConn,
     dogs: &[db::bookings::DogRow],
     last_day: NaiveDate,

@@ -42,6 +42,9 @@ pub struct Movement {
     pub status: BookingStatus,
     pub customer: CustomerRef,
     pub dogs: Vec<DogRef>,
+    /// Not checked in an hour after its start (arrivals only).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub late: bool,
 }
 
 /// The facility at one moment of one day.
@@ -51,8 +54,11 @@ pub struct FacilityStatus {
     pub date: NaiveDate,
     pub at: DateTime<Utc>,
     pub local_time: ClockTime,
-    /// Dogs whose booking covers this moment.
+    /// Dogs checked in and not yet checked out at this moment.
     pub dogs_on_site: u32,
+    /// Dogs booked on the day who have not arrived yet (not checked in, not cancelled, not a
+    /// no-show).
+    pub dogs_expected: u32,
     /// Distinct dogs booked on the day.
     pub dogs_booked: u32,
     pub capacity: u32,
@@ -105,6 +111,7 @@ pub struct TodaySummary {
 
 fn movement(booking: &BookingView, time: DateTime<Utc>, tz: chrono_tz::Tz) -> Movement {
     Movement {
+        late: false,
         booking_id: booking.id,
         time: ClockTime::of(time.with_timezone(&tz).time()),
         service: booking.service,
@@ -132,8 +139,14 @@ impl Facility {
             .unwrap_or_default();
         let on_site: BTreeSet<DogId> = bookings
             .iter()
-            .filter(|b| b.start_at <= at && at < b.end_at)
+            .filter(|b| b.on_site_at(at))
             .flat_map(|b| b.dogs.iter().map(|d| d.id))
+            .collect();
+        let expected: BTreeSet<DogId> = bookings
+            .iter()
+            .filter(|b| b.status.is_expected())
+            .flat_map(|b| b.dogs.iter().map(|d| d.id))
+            .filter(|d| !on_site.contains(d))
             .collect();
         let minute = local_time.minutes();
         let capacity = self.settings().capacity;
@@ -143,6 +156,7 @@ impl Facility {
             at,
             local_time,
             dogs_on_site: on_site.len() as u32,
+            dogs_expected: expected.len() as u32,
             dogs_booked,
             capacity,
             places_left: i64::from(capacity) - i64::from(dogs_booked),
@@ -162,7 +176,10 @@ impl Facility {
             arrivals: bookings
                 .iter()
                 .filter(|b| b.first_day == date)
-                .map(|b| movement(b, b.start_at, tz))
+                .map(|b| Movement {
+                    late: b.is_late(at),
+                    ..movement(b, b.start_at, tz)
+                })
                 .collect(),
             departures: bookings
                 .iter()
@@ -180,6 +197,7 @@ impl Facility {
                 self.settings().staff_ratio,
                 &shifts,
                 &bookings,
+                at,
             )
             .into_iter()
             .filter(|h| h.over_ratio || h.no_staff)

@@ -460,6 +460,7 @@ fn plan(today: NaiveDate, tz: Tz, password_hash: &str, now: DateTime<Utc>) -> Pl
         for (n, (customer_id, dog_ids)) in by_customer.into_iter().enumerate() {
             let status = match offset {
                 o if o < 0 => BookingStatus::CheckedOut,
+                // Today's dogs are checked in at the 08:00 drop-off (on site from then on).
                 0 => BookingStatus::CheckedIn,
                 _ if n % 5 == 4 => BookingStatus::Pending,
                 _ => BookingStatus::Confirmed,

@@ -10,17 +10,21 @@ use chrono_tz::Tz;
 use crate::db::{Db, DbError};
 use crate::domain::*;
 
+pub mod audit;
 pub mod bookings;
 pub mod clock;
 pub mod compliance;
+pub mod customers;
 pub mod dashboard;
 pub mod demo;
+pub mod desk;
 pub mod revenue;
 pub mod search;
 pub mod settings;
 pub mod sms;
 pub mod staffing;
 
+pub use audit::Author;
 pub use settings::FacilitySettings;
 use sms::{SmsError, SmsService};
 
@@ -132,10 +136,90 @@ pub enum FacilityError {
     },
     #[error("{what} is visible to managers and admins only; you are signed in as {role}")]
     Forbidden { what: &'static str, role: Role },
+    /// The actor's role does not allow the operation.
+    #[error("{what} needs the role {needed}; you are signed in as {role}")]
+    NotAllowed {
+        what: &'static str,
+        needed: &'static str,
+        role: Role,
+    },
+    /// The entity an operation names does not exist.
+    #[error("no {entity} with id {id}")]
+    NotFound {
+        entity: &'static str,
+        id: String,
+        /// The input field that named it, when the entity was referenced from an input.
+        field: Option<&'static str>,
+    },
+    /// Another row already holds a value that must be unique (an email, a phone number).
+    #[error("{field}: {message}")]
+    AlreadyExists {
+        field: &'static str,
+        message: String,
+    },
+    /// The row changed since the caller read it (`expected_updated_at`): nothing was written.
+    #[error(
+        "the {entity} was changed at {updated_at} (you expected {expected}); read it again and reapply your change"
+    )]
+    StaleUpdate {
+        entity: &'static str,
+        expected: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    },
+    /// A booking cannot move from its status to the one asked for.
+    /// A booking can move only on its days (check-in) or after its start (no-show).
+    #[error("the booking is for {first_day}..{last_day} and today is {today}; it cannot be {what}")]
+    WrongDay {
+        what: &'static str,
+        first_day: NaiveDate,
+        last_day: NaiveDate,
+        today: NaiveDate,
+    },
+    #[error("the booking is {from}; it cannot be {to}")]
+    InvalidTransition {
+        from: BookingStatus,
+        /// What was asked, as a verb phrase ("checked in").
+        to: &'static str,
+    },
     #[error(transparent)]
     Sms(#[from] SmsError),
     #[error(transparent)]
-    Db(#[from] DbError),
+    Db(DbError),
+}
+
+impl From<DbError> for FacilityError {
+    /// A unique value taken by another row is the caller's to fix (`already_exists`, naming the
+    /// field), whichever backend said so; every other failure of the database stays one.
+    fn from(err: DbError) -> Self {
+        if let DbError::UniqueViolation { constraint } = &err {
+            let taken = [
+                (
+                    "email",
+                    "email",
+                    "another record already has this email address",
+                ),
+                (
+                    "phone",
+                    "phone",
+                    "another customer already has this phone number",
+                ),
+                (
+                    "shift",
+                    "start_time",
+                    "this staff user already has a shift starting then on that day",
+                ),
+            ];
+            if let Some((_, field, message)) =
+                taken.iter().find(|(name, _, _)| constraint.contains(name))
+            {
+                return FacilityError::AlreadyExists {
+                    field,
+                    message: (*message).to_owned(),
+                };
+            }
+        }
+        FacilityError::Db(err)
+    }
 }
 
 impl FacilityError {
@@ -154,7 +238,13 @@ impl FacilityError {
             FacilityError::DogAlreadyBooked { .. } => "dog_already_booked",
             FacilityError::VaccinationExpired { .. } => "vaccination_expired",
             FacilityError::VaccinationMissing { .. } => "vaccination_missing",
-            FacilityError::Forbidden { .. } => "forbidden",
+            FacilityError::Forbidden { .. } | FacilityError::NotAllowed { .. } => "forbidden",
+            FacilityError::NotFound { .. } => "not_found",
+            FacilityError::AlreadyExists { .. } => "already_exists",
+            FacilityError::StaleUpdate { .. } => "stale_update",
+            FacilityError::InvalidTransition { .. } | FacilityError::WrongDay { .. } => {
+                "invalid_transition"
+            }
             FacilityError::Sms(err) => err.code(),
             FacilityError::Db(_) => "internal",
         }
@@ -165,7 +255,15 @@ impl FacilityError {
         match self {
             FacilityError::InvalidInput { field, .. }
             | FacilityError::EndBeforeStart { field, .. }
-            | FacilityError::RangeTooLong { field, .. } => Some(field),
+            | FacilityError::RangeTooLong { field, .. }
+            | FacilityError::AlreadyExists { field, .. } => Some(field),
+            FacilityError::NotFound { field, .. } => *field,
+            FacilityError::VaccinationExpired { .. } | FacilityError::VaccinationMissing { .. } => {
+                Some("dog_ids")
+            }
+            FacilityError::CapacityFull { .. } | FacilityError::DogAlreadyBooked { .. } => {
+                Some("start_date")
+            }
             FacilityError::UnknownCustomer(_) | FacilityError::DogNotOwned { .. } => {
                 Some("customer_id")
             }

@@ -308,6 +308,40 @@ fn rank_customers(
     ranked
 }
 
+/// The state of each required vaccination on `today`, from the latest expiry of each kind.
+pub fn vaccine_records(
+    latest: impl Fn(VaccineKind) -> Option<NaiveDate>,
+    today: NaiveDate,
+) -> Vec<VaccineRecord> {
+    let soon = today + Days::new(u64::from(DEFAULT_DAYS_AHEAD));
+    VaccineKind::REQUIRED
+        .iter()
+        .map(|&vaccine| {
+            let expires_on = latest(vaccine);
+            let status = match expires_on {
+                None => VaccineState::Missing,
+                Some(e) if e < today => VaccineState::Expired,
+                Some(e) if e <= soon => VaccineState::ExpiringSoon,
+                Some(_) => VaccineState::Current,
+            };
+            VaccineRecord {
+                vaccine,
+                expires_on,
+                status,
+            }
+        })
+        .collect()
+}
+
+/// The worst state among a dog's required vaccinations.
+pub fn worst_state(records: &[VaccineRecord]) -> VaccineState {
+    records
+        .iter()
+        .map(|v| v.status)
+        .max()
+        .unwrap_or(VaccineState::Missing)
+}
+
 impl Facility {
     /// Customers matching a name, phone number or email, best first, with their dogs.
     pub async fn search_customers(
@@ -448,30 +482,18 @@ impl Facility {
 
         let ids: Vec<DogId> = ranked.iter().map(|(_, d)| d.id).collect();
         let records = db::bookings::latest_vaccinations(&mut conn, &ids).await?;
-        let soon = today + Days::new(u64::from(DEFAULT_DAYS_AHEAD));
         Ok(ranked
             .into_iter()
             .map(|(score, d)| {
-                let vaccinations: Vec<VaccineRecord> = VaccineKind::REQUIRED
-                    .iter()
-                    .map(|&vaccine| {
-                        let expires_on = records
+                let vaccinations = vaccine_records(
+                    |vaccine| {
+                        records
                             .iter()
                             .find(|r| r.dog_id == d.id && r.kind == vaccine)
-                            .map(|r| r.expires_on);
-                        let status = match expires_on {
-                            None => VaccineState::Missing,
-                            Some(e) if e < today => VaccineState::Expired,
-                            Some(e) if e <= soon => VaccineState::ExpiringSoon,
-                            Some(_) => VaccineState::Current,
-                        };
-                        VaccineRecord {
-                            vaccine,
-                            expires_on,
-                            status,
-                        }
-                    })
-                    .collect();
+                            .map(|r| r.expires_on)
+                    },
+                    today,
+                );
                 DogMatch {
                     id: d.id,
                     name: d.name,
@@ -483,11 +505,7 @@ impl Facility {
                         phone: d.phone,
                         email: d.email,
                     },
-                    vaccination_status: vaccinations
-                        .iter()
-                        .map(|v| v.status)
-                        .max()
-                        .unwrap_or(VaccineState::Missing),
+                    vaccination_status: worst_state(&vaccinations),
                     vaccinations,
                     score: rounded(score),
                 }

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{NaiveDate, TimeDelta};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -127,14 +127,21 @@ fn group_shifts(rows: Vec<db::schedules::ShiftRow>) -> Vec<ShiftView> {
     shifts
 }
 
-/// The hour-by-hour ratio of `date` from its shifts and bookings.
+/// The hour-by-hour ratio of `date` from its shifts and bookings, as seen at `now`: a dog counts
+/// in an hour it was on site (checked in, not yet out) or, for hours still to come, is booked
+/// and expected (see [`BookingView::presence`]).
 pub fn hourly_staffing(
     tz: Tz,
     date: NaiveDate,
     ratio: u32,
     shifts: &[ShiftView],
     bookings: &[BookingView],
+    now: DateTime<Utc>,
 ) -> Vec<HourStaffing> {
+    let presence: Vec<_> = bookings
+        .iter()
+        .filter_map(|b| b.presence(now).map(|span| (span, b)))
+        .collect();
     let first = shifts
         .iter()
         .map(|s| s.start.hour())
@@ -156,10 +163,10 @@ pub fn hourly_staffing(
                 ClockTime::new(hour, 0).expect("hour of day").to_naive(),
             );
             let end = start + TimeDelta::hours(1);
-            let dogs: BTreeSet<DogId> = bookings
+            let dogs: BTreeSet<DogId> = presence
                 .iter()
-                .filter(|b| b.start_at < end && b.end_at > start)
-                .flat_map(|b| b.dogs.iter().map(|d| d.id))
+                .filter(|((from, to), _)| *from < end && *to > start)
+                .flat_map(|(_, b)| b.dogs.iter().map(|d| d.id))
                 .collect();
             let dogs = dogs.len() as u32;
             let staff = (hour * 60..hour * 60 + 60)
@@ -186,8 +193,13 @@ impl Facility {
         Ok(group_shifts(rows))
     }
 
-    /// The staff schedule of `date`: shifts with breaks and the dog:staff ratio by hour.
-    pub async fn staff_schedule(&self, date: NaiveDate) -> FacilityResult<StaffDay> {
+    /// The staff schedule of `date`: shifts with breaks and the dog:staff ratio by hour, as
+    /// seen at `now`.
+    pub async fn staff_schedule(
+        &self,
+        date: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> FacilityResult<StaffDay> {
         let tz = self.timezone();
         let shifts = self.shifts_on(date).await?;
         let (from, to) = clock::day_bounds(tz, date);
@@ -197,7 +209,7 @@ impl Facility {
         Ok(StaffDay {
             date,
             staff_ratio: ratio,
-            hours: hourly_staffing(tz, date, ratio, &shifts, &bookings),
+            hours: hourly_staffing(tz, date, ratio, &shifts, &bookings, now),
             shifts,
         })
     }
@@ -257,7 +269,14 @@ mod tests {
                 .collect(),
             notes: None,
             created_at: at("08:00"),
+            checked_in_at: None,
+            checked_out_at: None,
         }
+    }
+
+    /// The start of `date`: every booking of the day still to come.
+    fn before(date: NaiveDate) -> DateTime<Utc> {
+        clock::day_bounds(New_York, date).0
     }
 
     fn hour(hours: &[HourStaffing], h: &str) -> HourStaffing {
@@ -272,14 +291,14 @@ mod tests {
             shift("08:00", "18:00", &[("12:00", "13:00")]),
             shift("08:00", "18:00", &[]),
         ];
-        let hours = hourly_staffing(New_York, date, 8, &shifts, &bookings);
+        let hours = hourly_staffing(New_York, date, 8, &shifts, &bookings, before(date));
         // 17 dogs, two people: 8.5 each, over 8:1; during the lunch one person has all 17.
         let eleven = hour(&hours, "11:00");
         assert_eq!((eleven.dogs, eleven.staff_on_duty), (17, 2));
         assert!(eleven.over_ratio);
         assert_eq!(hour(&hours, "12:00").staff_on_duty, 1);
         let bookings = [daycare(date, 16)];
-        let hours = hourly_staffing(New_York, date, 8, &shifts, &bookings);
+        let hours = hourly_staffing(New_York, date, 8, &shifts, &bookings, before(date));
         assert!(
             !hour(&hours, "11:00").over_ratio,
             "16 dogs, 2 staff is exactly 8:1"
@@ -289,7 +308,7 @@ mod tests {
             "16 dogs, 1 staff on lunch"
         );
         let without_break = [shift("08:00", "18:00", &[]), shift("08:00", "18:00", &[])];
-        let hours = hourly_staffing(New_York, date, 8, &without_break, &bookings);
+        let hours = hourly_staffing(New_York, date, 8, &without_break, &bookings, before(date));
         assert!(!hour(&hours, "12:00").over_ratio);
     }
 
@@ -298,7 +317,7 @@ mod tests {
         let date = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
         let bookings = [daycare(date, 3)];
         let shifts = [shift("09:00", "17:00", &[("10:15", "10:30")])];
-        let hours = hourly_staffing(New_York, date, 8, &shifts, &bookings);
+        let hours = hourly_staffing(New_York, date, 8, &shifts, &bookings, before(date));
         let ten = hour(&hours, "10:00");
         assert_eq!(ten.staff_on_duty, 0);
         assert!(ten.no_staff && !ten.over_ratio);

@@ -125,7 +125,7 @@ both_backends! {
             end_date: Some(start + Days::new(2)),
             notes: None,
         };
-        let made = c.facility.create_booking(&c.staff, &req, base).await.unwrap();
+        let made = c.facility.create_booking(&aim::facility::Author::staff(c.staff, aim::domain::AuditChannel::Aim, None), &req, base).await.unwrap();
         assert_eq!(made.bookings.len(), 3);
 
         let mut added = Vec::new();

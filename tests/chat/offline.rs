@@ -38,7 +38,7 @@ both_backends! {
         assert!(count.tools_used.contains(&"get_today_summary".to_owned()), "{:?}", count.tools_used);
         assert!(count.response_text.contains(&booked), "{}", count.response_text);
 
-        let shifts = c.facility.staff_schedule(today()).await.unwrap().shifts;
+        let shifts = c.facility.staff_schedule(today(), now).await.unwrap().shifts;
         let staff = aim.chat(&c.staff, "Who's on the staff schedule today?", None).await.unwrap();
         assert!(staff.tools_used.contains(&"get_staff_schedule".to_owned()), "{:?}", staff.tools_used);
         let first = shifts[0].staff_name.split_whitespace().next().unwrap();

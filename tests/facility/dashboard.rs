@@ -62,15 +62,18 @@ both_backends! {
         let gaps: Vec<ClockTime> = status.staffing_gaps.iter().map(|h| h.hour).collect();
         assert_eq!(gaps, vec![hh("13:00")]);
 
-        // At night only Luna, boarding, is on site; nobody is on duty.
+        // On site means checked in: before the 08:00 drop-off only Luna (boarding since
+        // yesterday) is here; at night the daycare dogs nobody checked out still are.
+        let early = facility.facility_status(at(today(), "07:00")).await.unwrap();
+        assert_eq!((early.dogs_on_site, early.dogs_expected), (1, 0));
         let night = facility.facility_status(at(today(), "22:00")).await.unwrap();
-        assert_eq!((night.dogs_on_site, night.dogs_booked), (1, 35));
+        assert_eq!((night.dogs_on_site, night.dogs_booked), (35, 35));
         assert!(night.staff_on_duty.is_empty());
     }
 
     async fn the_staff_schedule_shows_breaks_and_the_ratio_hour_by_hour(t: TestDb) {
         let (facility, _, _) = demo_facility(&t).await;
-        let day = facility.staff_schedule(today()).await.unwrap();
+        let day = facility.staff_schedule(today(), now()).await.unwrap();
         assert_eq!(day.staff_ratio, 8);
         assert_eq!(day.shifts.len(), 6);
         assert!(day.shifts.iter().all(|s| s.breaks.len() == 1));
@@ -88,7 +91,7 @@ both_backends! {
         assert_eq!(day.hours.first().unwrap().hour, hh("07:00"));
         assert_eq!(day.hours.last().unwrap().hour, hh("17:00"));
         // A day with nothing booked and nobody scheduled flags no hour.
-        let empty = facility.staff_schedule(today() + Days::new(30)).await.unwrap();
+        let empty = facility.staff_schedule(today() + Days::new(30), now()).await.unwrap();
         assert!(empty.shifts.is_empty());
         assert!(empty.hours.iter().all(|h| h.dogs == 0 && !h.no_staff));
     }

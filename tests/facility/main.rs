@@ -17,7 +17,7 @@ use aim::facility::bookings::{BookingRequest, CreatedBookings};
 use aim::facility::clock;
 use aim::facility::demo::{self, DEMO_MANAGER_EMAIL, DEMO_STAFF_EMAIL};
 use aim::facility::sms::{SmsLimits, SmsService};
-use aim::facility::{Facility, FacilityResult, FacilitySettings};
+use aim::facility::{Author, Facility, FacilityResult, FacilitySettings};
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use common::TestDb;
@@ -176,7 +176,7 @@ impl Fx {
         let mut out = Vec::new();
         for i in 0..n {
             let c = self
-                .customer("Owner", &format!("Number{i}"), "555 000 0000")
+                .customer("Owner", &format!("Number{i}"), &format!("555 000 {i:04}"))
                 .await;
             out.push((c, self.dog(c, &format!("Dog{i}")).await));
         }
@@ -210,7 +210,13 @@ impl Fx {
         end: Option<NaiveDate>,
     ) -> FacilityResult<CreatedBookings> {
         let req = self.request(customer, dogs, service, start, end);
-        self.facility.create_booking(&self.staff, &req, now()).await
+        self.facility
+            .create_booking(
+                &Author::staff(self.staff, AuditChannel::Graphql, None),
+                &req,
+                now(),
+            )
+            .await
     }
 
     pub async fn bookings_count(&self) -> i64 {

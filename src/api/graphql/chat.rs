@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::connection::{self, Cursor, connection, fetch_limit, page_size};
 use super::loaders::{ActionsLoader, FirstMessages, FirstMessagesLoader, StaffUserLoader};
 use super::staff::StaffUser;
-use super::{actor, data, gql_error, parse_id};
+use super::{actor, data, gql_error, load_error, parse_id};
 use crate::aim::Aim;
 use crate::aim::actions::ActionView;
 use crate::aim::chat::{ChatOutput, ToolCallRecord};
@@ -594,9 +594,4 @@ impl ChatMutation {
             .map_err(gql_error)?;
         Ok(action.into())
     }
-}
-
-/// A DataLoader failure as a GraphQL error (logged, masked).
-fn load_error(err: super::loaders::LoadError) -> async_graphql::Error {
-    gql_error(ApiError::Internal(err.to_string()))
 }

@@ -88,8 +88,10 @@ pub enum BookingStatus {
     CheckedIn,
     /// The dogs went home.
     CheckedOut,
-    /// Called off.
+    /// Called off before check-in.
     Cancelled,
+    /// Never arrived.
+    NoShow,
 }
 
 /// A vaccination the facility tracks.
@@ -131,8 +133,11 @@ pub struct FacilityStatus {
     pub at: DateTime<Utc>,
     /// That moment's local time, `HH:MM`.
     pub local_time: String,
-    /// Dogs whose booking covers that moment.
+    /// Dogs checked in and not yet checked out at that moment.
     pub dogs_on_site: u32,
+    /// Dogs booked on the day who have not arrived yet (not checked in, cancelled or a
+    /// no-show).
+    pub dogs_expected: u32,
     /// Distinct dogs booked on the day.
     pub dogs_booked: u32,
     /// Dogs the facility takes in a day.
@@ -161,6 +166,7 @@ impl From<dashboard::FacilityStatus> for FacilityStatus {
             at: s.at,
             local_time: s.local_time.to_string(),
             dogs_on_site: s.dogs_on_site,
+            dogs_expected: s.dogs_expected,
             dogs_booked: s.dogs_booked,
             capacity: s.capacity,
             places_left: s.places_left,
@@ -259,6 +265,8 @@ pub struct FacilityMovement {
     pub customer: CustomerBrief,
     /// The dogs coming or going.
     pub dogs: Vec<DogBrief>,
+    /// Not checked in an hour after the booked drop-off (arrivals only).
+    pub late: bool,
 }
 
 impl From<Movement> for FacilityMovement {
@@ -270,6 +278,7 @@ impl From<Movement> for FacilityMovement {
             status: m.status.into(),
             customer: m.customer.into(),
             dogs: m.dogs.into_iter().map(Into::into).collect(),
+            late: m.late,
         }
     }
 }

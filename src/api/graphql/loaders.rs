@@ -22,9 +22,11 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 
 use crate::db::aim::{ActionRow, MessageRow};
+use crate::db::bookings::BookingRecord;
+use crate::db::customers::{CustomerRecord, DogRecord, VaccinationRecord};
 use crate::db::staff::StaffUser;
 use crate::db::{self, Db, DbError};
-use crate::domain::{ConversationId, StaffUserId};
+use crate::domain::{BookingId, ConversationId, CustomerId, DogId, StaffUserId};
 
 /// How long a started batch waits before it queries: not at all. [`Batches::run`] starts the
 /// queued loads only once every resolver that can run is waiting, so the resolvers of a list
@@ -46,7 +48,13 @@ pub fn attach(request: async_graphql::Request, db: &Db) -> (async_graphql::Reque
     let request = request
         .data(batches.loader(StaffUserLoader(db.clone())))
         .data(batches.loader(FirstMessagesLoader(db.clone())))
-        .data(batches.loader(ActionsLoader(db.clone())));
+        .data(batches.loader(ActionsLoader(db.clone())))
+        .data(batches.loader(CustomerLoader(db.clone())))
+        .data(batches.loader(DogLoader(db.clone())))
+        .data(batches.loader(DogsOfCustomerLoader(db.clone())))
+        .data(batches.loader(VaccinationsLoader(db.clone())))
+        .data(batches.loader(BookingDogsLoader(db.clone())))
+        .data(batches.loader(CustomerBookingsLoader(db.clone())));
     (request, batches)
 }
 
@@ -166,6 +174,135 @@ impl Loader<ConversationId> for ActionsLoader {
             keys.iter().map(|id| (*id, Vec::new())).collect();
         for row in rows {
             found.entry(row.conversation_id).or_default().push(row);
+        }
+        Ok(found)
+    }
+}
+
+/// Groups rows by a key, with an empty list for every key asked that has none.
+fn grouped<K: Copy + Eq + std::hash::Hash, V>(
+    keys: &[K],
+    rows: impl IntoIterator<Item = V>,
+    key_of: impl Fn(&V) -> K,
+) -> HashMap<K, Vec<V>> {
+    let mut found: HashMap<K, Vec<V>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    for row in rows {
+        found.entry(key_of(&row)).or_default().push(row);
+    }
+    found
+}
+
+/// Customers by id.
+pub struct CustomerLoader(Db);
+
+impl Loader<CustomerId> for CustomerLoader {
+    type Value = CustomerRecord;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[CustomerId],
+    ) -> Result<HashMap<CustomerId, CustomerRecord>, LoadError> {
+        let rows = db::customers::customers_by_ids(&mut self.0.conn().await?, keys).await?;
+        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+    }
+}
+
+/// Dogs by id.
+pub struct DogLoader(Db);
+
+impl Loader<DogId> for DogLoader {
+    type Value = DogRecord;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[DogId]) -> Result<HashMap<DogId, DogRecord>, LoadError> {
+        let rows = db::customers::dogs_by_ids(&mut self.0.conn().await?, keys).await?;
+        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+    }
+}
+
+/// The dogs of customers, by name.
+pub struct DogsOfCustomerLoader(Db);
+
+impl Loader<CustomerId> for DogsOfCustomerLoader {
+    type Value = Vec<DogRecord>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[CustomerId],
+    ) -> Result<HashMap<CustomerId, Vec<DogRecord>>, LoadError> {
+        let rows = db::customers::dogs_of_customers(&mut self.0.conn().await?, keys).await?;
+        Ok(grouped(keys, rows, |d| d.customer_id))
+    }
+}
+
+/// Every vaccination of dogs, newest expiry first.
+pub struct VaccinationsLoader(Db);
+
+impl Loader<DogId> for VaccinationsLoader {
+    type Value = Vec<VaccinationRecord>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[DogId],
+    ) -> Result<HashMap<DogId, Vec<VaccinationRecord>>, LoadError> {
+        let rows = db::customers::vaccinations_of_dogs(&mut self.0.conn().await?, keys).await?;
+        Ok(grouped(keys, rows, |v| v.dog_id))
+    }
+}
+
+/// The dogs of bookings (their ids, by dog name).
+pub struct BookingDogsLoader(Db);
+
+impl Loader<BookingId> for BookingDogsLoader {
+    type Value = Vec<DogId>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[BookingId]) -> Result<HashMap<BookingId, Vec<DogId>>, LoadError> {
+        let rows = db::bookings::dogs_of_bookings(&mut self.0.conn().await?, keys).await?;
+        let pairs = grouped(keys, rows, |(booking, _)| *booking);
+        Ok(pairs
+            .into_iter()
+            .map(|(k, v)| (k, v.into_iter().map(|(_, dog)| dog).collect()))
+            .collect())
+    }
+}
+
+/// The newest bookings of a customer: `limit` of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CustomerBookings {
+    pub customer_id: CustomerId,
+    pub limit: i64,
+}
+
+/// The first page of bookings of customers, one query per distinct page size.
+pub struct CustomerBookingsLoader(Db);
+
+impl Loader<CustomerBookings> for CustomerBookingsLoader {
+    type Value = Vec<BookingRecord>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[CustomerBookings],
+    ) -> Result<HashMap<CustomerBookings, Vec<BookingRecord>>, LoadError> {
+        let mut by_limit: HashMap<i64, Vec<CustomerId>> = HashMap::new();
+        for key in keys {
+            by_limit.entry(key.limit).or_default().push(key.customer_id);
+        }
+        let mut conn = self.0.conn().await?;
+        let mut found: HashMap<CustomerBookings, Vec<BookingRecord>> =
+            keys.iter().map(|key| (*key, Vec::new())).collect();
+        for (limit, ids) in by_limit {
+            for row in db::bookings::bookings_of_customers(&mut conn, &ids, limit).await? {
+                let key = CustomerBookings {
+                    customer_id: row.customer_id,
+                    limit,
+                };
+                found.entry(key).or_default().push(row);
+            }
         }
         Ok(found)
     }

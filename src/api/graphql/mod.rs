@@ -9,6 +9,7 @@ pub mod chat;
 pub mod connection;
 pub mod facility;
 pub mod loaders;
+pub mod records;
 pub mod scalars;
 pub mod staff;
 pub mod stream;
@@ -36,13 +37,18 @@ pub struct Query(
     staff::CoreQuery,
     chat::ChatQuery,
     facility::FacilityQuery,
+    records::RecordsQuery,
     alerts::AlertQuery,
 );
 
 /// What staff can do. Every operation needs a staff token, and acts as its staff user.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(chat::ChatMutation, alerts::AlertMutation);
+pub struct Mutation(
+    chat::ChatMutation,
+    alerts::AlertMutation,
+    records::RecordsMutation,
+);
 
 /// What staff can watch live, over `/graphql/ws`.
 #[derive(MergedSubscription, Default)]
@@ -129,4 +135,12 @@ pub(crate) fn data<'c, T: Any + Send + Sync>(ctx: &Context<'c>) -> async_graphql
 pub(crate) fn parse_id<T: FromStr>(field: &str, id: &ID) -> Result<T, ApiError> {
     id.parse()
         .map_err(|_| ApiError::invalid(field, format!("`{}` is not a valid id", id.as_str())))
+}
+
+/// A DataLoader's failed load: 503 when the database was not answering, else internal.
+pub(crate) fn load_error(err: loaders::LoadError) -> async_graphql::Error {
+    match &*err {
+        crate::db::DbError::Unavailable(_) => gql_error(ApiError::Unavailable),
+        other => gql_error(ApiError::Internal(other.to_string())),
+    }
 }
