@@ -10,6 +10,7 @@ mod hardening;
 mod idempotency;
 mod playground;
 mod privacy;
+mod records;
 mod rest;
 mod service;
 mod stream;

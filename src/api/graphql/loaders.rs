@@ -12,8 +12,9 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
@@ -74,13 +75,28 @@ impl Batches {
 
     /// Runs `work` (the request's execution) and the batch loads it starts, in this task:
     /// `work` first, until every resolver that can run is waiting; then the loads it queued.
+    ///
+    /// `work` returning `Pending` is not enough to say so: a list of many items (a
+    /// `FuturesUnordered` inside) yields after polling some of them, waking itself to go on. A
+    /// load started then would find only the keys asked so far and leave the rest to a second
+    /// query. So loads run only when `work` is pending without having woken itself.
     pub async fn run<F: Future>(self, work: F) -> F::Output {
         let mut work = std::pin::pin!(work);
         let mut loads = FuturesUnordered::new();
         std::future::poll_fn(|cx| {
             loop {
-                if let Poll::Ready(out) = work.as_mut().poll(cx) {
+                let woke = Arc::new(WakeFlag {
+                    woken: AtomicBool::new(false),
+                    inner: cx.waker().clone(),
+                });
+                let waker = Waker::from(woke.clone());
+                if let Poll::Ready(out) = work.as_mut().poll(&mut Context::from_waker(&waker)) {
                     return Poll::Ready(out);
+                }
+                if woke.woken.load(Ordering::Acquire) {
+                    // Resolvers still to run: they are polled again first (the waker is the
+                    // task's, so the runtime polls this again soon).
+                    return Poll::Pending;
                 }
                 let queued = std::mem::take(&mut *self.0.lock().expect("batch queue"));
                 let mut progressed = !queued.is_empty();
@@ -95,6 +111,23 @@ impl Batches {
             }
         })
         .await
+    }
+}
+
+/// A waker that notes it was woken and passes the wake on.
+struct WakeFlag {
+    woken: AtomicBool,
+    inner: Waker,
+}
+
+impl Wake for WakeFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.inner.wake_by_ref();
     }
 }
 
