@@ -55,6 +55,29 @@ pub enum StartError {
     Alerts(#[from] crate::aim::engine::EngineError),
     #[error("could not sign token: {0}")]
     Token(String),
+    #[error("{0}")]
+    Facility(#[from] crate::facility::FacilityError),
+    /// The command was used wrongly (no terminal to prompt on, passwords that differ).
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl StartError {
+    /// The process's exit code: 1 for a failure, 2 for bad usage, 3 when a value that must be
+    /// unique is taken, 4 when what was named does not exist, 5 for input refused.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartError::Usage(_) => 2,
+            StartError::UnknownStaff(_) => 4,
+            StartError::Facility(err) => match err.code() {
+                "already_exists" => 3,
+                "not_found" => 4,
+                "invalid_input" => 5,
+                _ => 1,
+            },
+            _ => 1,
+        }
+    }
 }
 
 /// How `build_app` prepares the server.
@@ -368,6 +391,11 @@ pub async fn serve(
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     tracing::info!(%addr, backend = ?app.state.db.backend(), "AIM listening");
+    if !app.state.facility.has_active_admin().await? {
+        tracing::warn!(
+            "no active admin can sign in: create one with `aim staff add --email you@example.com --name \"Your Name\" --role admin`"
+        );
+    }
     if mode.demo {
         announce_demo(&app, addr).await?;
     } else {

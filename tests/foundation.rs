@@ -404,3 +404,155 @@ fn checked_in_schema_matches_aim_schema() {
         "schema.graphql is out of date: run `cargo run -- schema > schema.graphql` and commit it"
     );
 }
+
+/// Runs `aim` with `args` on the test's database, `stdin` as its standard input.
+fn aim_cli(t: &TestDb, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_aim"))
+        .args(args)
+        .env("DATABASE_URL", &t.url)
+        .env_remove("AIM_LLM")
+        .env_remove("ANTHROPIC_API_KEY")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+both_backends! {
+    async fn aim_staff_adds_lists_resets_and_deactivates_accounts_with_testable_exit_codes(t: TestDb) {
+        let add = |email: &str, role: &str, password: &str| {
+            aim_cli(&t, &["staff", "add", "--email", email, "--name", "Ada Admin", "--role", role, "--password-stdin"], &format!("{password}\n"))
+        };
+        let added = add("Ada@Example.com", "admin", "correct horse battery");
+        assert!(added.status.success(), "{}", stderr(&added));
+        assert!(stderr(&added).contains("added ada@example.com"), "{}", stderr(&added));
+
+        let duplicate = add("ada@example.com", "staff", "correct horse battery");
+        assert_eq!(duplicate.status.code(), Some(3), "{}", stderr(&duplicate));
+        assert!(stderr(&duplicate).contains("email"), "{}", stderr(&duplicate));
+        let short = add("bob@example.com", "staff", "short");
+        assert_eq!(short.status.code(), Some(5), "{}", stderr(&short));
+        assert!(stderr(&short).contains("at least 12"), "{}", stderr(&short));
+        let no_terminal = aim_cli(&t, &["staff", "add", "--email", "bob@example.com", "--name", "Bob", "--role", "staff"], "");
+        assert_eq!(no_terminal.status.code(), Some(2), "{}", stderr(&no_terminal));
+        assert!(stderr(&no_terminal).contains("--password-stdin"), "{}", stderr(&no_terminal));
+        let bad_role = aim_cli(&t, &["staff", "add", "--email", "bob@example.com", "--name", "Bob", "--role", "owner", "--password-stdin"], "");
+        assert_eq!(bad_role.status.code(), Some(2), "clap's usage error");
+
+        let unknown = aim_cli(&t, &["staff", "passwd", "--email", "nobody@example.com", "--password-stdin"], "another long password\n");
+        assert_eq!(unknown.status.code(), Some(4), "{}", stderr(&unknown));
+        let reset = aim_cli(&t, &["staff", "passwd", "--email", "ada@example.com", "--password-stdin"], "another long password\n");
+        assert!(reset.status.success(), "{}", stderr(&reset));
+        let record = db::staff::find_by_email(&mut t.db.conn().await.unwrap(), "ada@example.com").await.unwrap().unwrap();
+        assert!(aim::auth::verify_password("another long password".into(), Some(record.password_hash)).await.unwrap());
+
+        // The last admin stays: deactivating them is refused until another admin exists.
+        let last = aim_cli(&t, &["staff", "deactivate", "--email", "ada@example.com"], "");
+        assert_eq!(last.status.code(), Some(5), "{}", stderr(&last));
+        assert!(add("eve@example.com", "admin", "a second admin pw").status.success());
+        let deactivated = aim_cli(&t, &["staff", "deactivate", "--email", "ada@example.com"], "");
+        assert!(deactivated.status.success(), "{}", stderr(&deactivated));
+
+        let list = aim_cli(&t, &["staff", "list"], "");
+        assert!(list.status.success());
+        let listed = String::from_utf8(list.stdout).unwrap();
+        assert!(listed.lines().any(|l| l.starts_with("ada@example.com") && l.contains("inactive")), "{listed}");
+        assert!(listed.lines().any(|l| l.starts_with("eve@example.com") && l.contains(" active")), "{listed}");
+
+        // Every change is in the audit log, by the command line, without a hash.
+        let author = aim::facility::Author::staff(aim::domain::Actor { staff_user_id: record.id, role: Role::Admin }, aim::domain::AuditChannel::Graphql, None);
+        let facility = aim::facility::Facility::new(t.db.clone(), aim::facility::FacilitySettings { capacity: 40, staff_ratio: 8, timezone: TZ }, aim::facility::sms::SmsService::new(t.db.clone(), None, Default::default()));
+        let entries = facility.audit_log(&author.actor.unwrap(), None, None, 100).await.unwrap();
+        let actions: Vec<&str> = entries.iter().rev().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["staff.create", "staff.password", "staff.create", "staff.deactivate"]);
+        assert!(entries.iter().all(|e| e.channel == aim::domain::AuditChannel::Cli && e.actor_id.is_none()));
+        assert!(!entries.iter().any(|e| e.changes.0.to_string().contains("argon2")));
+    }
+
+    async fn a_facility_starts_empty_and_runs_its_day_on_aim(t: TestDb) {
+        use common::serve::ServeProcess;
+        let env = [("DATABASE_URL", t.url.as_str()), ("AIM_JWT_SECRET", TEST_SECRET), ("AIM_LLM", "offline")];
+        // An empty database: the server says how to create the first admin.
+        let server = ServeProcess::start(&[], &env);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !server.output().contains("aim staff add") && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(server.output().contains("aim staff add --email you@example.com --name \"Your Name\" --role admin"), "{}", server.output());
+        drop(server);
+
+        let added = aim_cli(&t, &["staff", "add", "--email", "owner@example.com", "--name", "Olive Owner", "--role", "admin", "--password-stdin"], "first admin password\n");
+        assert!(added.status.success(), "{}", stderr(&added));
+        let server = ServeProcess::start(&[], &env);
+        assert!(!server.output().contains("no active admin"), "{}", server.output());
+        let client = aim::http::client(Duration::from_secs(5), Duration::from_secs(30));
+        let login = |email: &'static str, password: &'static str| {
+            let client = client.clone();
+            let url = server.url("/api/v2/auth/login");
+            async move {
+                let body: Value = client.post(url).json(&json!({ "email": email, "password": password })).send().await.unwrap().json().await.unwrap();
+                body["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+            }
+        };
+        let admin = login("owner@example.com", "first admin password").await;
+        let gql = |token: String, query: &'static str, variables: Value| {
+            let client = client.clone();
+            let url = server.url("/graphql");
+            async move {
+                let body: Value = client.post(url).bearer_auth(token).json(&json!({ "query": query, "variables": variables })).send().await.unwrap().json().await.unwrap();
+                assert!(body.get("errors").is_none(), "{query}: {body}");
+                body["data"].clone()
+            }
+        };
+        gql(admin.clone(), "mutation S($input: StaffUserInput!) { createStaffUser(input: $input) { id role } }", json!({ "input": { "email": "desk@example.com", "name": "Dee Desk", "role": "STAFF", "password": "front desk password" } })).await;
+        let desk = login("desk@example.com", "front desk password").await;
+
+        let data = gql(desk.clone(), "mutation C($input: CustomerInput!) { createCustomer(input: $input) { id } }", json!({ "input": { "firstName": "Nora", "lastName": "Field", "phone": "555 600 7000" } })).await;
+        let customer = data["createCustomer"]["id"].clone();
+        let data = gql(desk.clone(), "mutation D($input: DogInput!) { createDog(input: $input) { id } }", json!({ "input": { "ownerId": customer, "name": "Juniper" } })).await;
+        let dog = data["createDog"]["id"].clone();
+        let expires = (today() + chrono::Days::new(300)).to_string();
+        for kind in ["RABIES", "DHPP", "BORDETELLA"] {
+            gql(desk.clone(), "mutation V($input: VaccinationInput!) { recordVaccination(input: $input) { id } }", json!({ "input": { "dogId": dog, "kind": kind, "expiresOn": expires } })).await;
+        }
+        // An empty facility has no services until they are set up: the first start adds the
+        // four with list prices.
+        let data = gql(desk.clone(), "{ services { kind } }", json!({})).await;
+        assert_eq!(data["services"].as_array().unwrap().len(), 4, "{data}");
+        let data = gql(desk.clone(), "mutation B($input: BookingInput!) { createBooking(input: $input) { id status } }", json!({ "input": { "customerId": customer, "dogIds": [dog], "service": "DAYCARE", "startDate": today().to_string() } })).await;
+        let booking = data["createBooking"][0]["id"].clone();
+        gql(desk.clone(), "mutation M($id: ID!) { checkInBooking(id: $id) { status } }", json!({ "id": booking })).await;
+
+        let answer: Value = client.post(server.url("/api/v2/admin/aim/chat")).bearer_auth(&desk).json(&json!({ "message": "How many dogs are here today?" })).send().await.unwrap().json().await.unwrap();
+        let text = answer["responseText"].as_str().unwrap_or_else(|| panic!("{answer}"));
+        assert!(text.contains("1 dog on site"), "{text}");
+
+        gql(desk.clone(), "mutation M($id: ID!) { checkOutBooking(id: $id) { status } }", json!({ "id": booking })).await;
+        let data = gql(admin.clone(), "{ auditLog(first: 100) { edges { node { action channel actor { email } } } } }", json!({})).await;
+        let mut actions: Vec<(String, String)> = data["auditLog"]["edges"].as_array().unwrap().iter().map(|e| {
+            let n = &e["node"];
+            (n["action"].as_str().unwrap().to_owned(), n["actor"]["email"].as_str().unwrap_or("cli").to_owned())
+        }).collect();
+        actions.reverse();
+        let expected: Vec<(String, String)> = [
+            ("staff.create", "cli"), ("staff.create", "owner@example.com"),
+            ("customer.create", "desk@example.com"), ("dog.create", "desk@example.com"),
+            ("vaccination.record", "desk@example.com"), ("vaccination.record", "desk@example.com"), ("vaccination.record", "desk@example.com"),
+            ("booking.create", "desk@example.com"), ("booking.check_in", "desk@example.com"), ("booking.check_out", "desk@example.com"),
+        ].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        assert_eq!(actions, expected);
+    }
+}

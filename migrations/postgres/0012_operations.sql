@@ -65,3 +65,11 @@ END;
 $$;
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+
+-- The services a daycare sells, at list prices, so that a new facility can book at once.
+INSERT INTO services (id, kind, name, price_cents, active, created_at)
+VALUES (gen_random_uuid(), 'daycare', 'Daycare (full day)', 4500, TRUE, now()),
+       (gen_random_uuid(), 'boarding', 'Boarding (per night)', 6500, TRUE, now()),
+       (gen_random_uuid(), 'grooming', 'Bath & groom', 5500, TRUE, now()),
+       (gen_random_uuid(), 'training', 'Training session', 8500, TRUE, now())
+ON CONFLICT (kind) DO NOTHING;

@@ -89,6 +89,16 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 
+-- The services a daycare sells, at list prices, so that a new facility can book at once.
+INSERT INTO services (id, kind, name, price_cents, active, created_at)
+SELECT randomblob(16), kind, name, price_cents, 1, strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')
+FROM (SELECT 'daycare' AS kind, 'Daycare (full day)' AS name, 4500 AS price_cents
+      UNION ALL SELECT 'boarding', 'Boarding (per night)', 6500
+      UNION ALL SELECT 'grooming', 'Bath & groom', 5500
+      UNION ALL SELECT 'training', 'Training session', 8500)
+WHERE true
+ON CONFLICT (kind) DO NOTHING;
+
 PRAGMA foreign_key_check;
 
 COMMIT;

@@ -296,6 +296,7 @@ impl From<FacilityError> for ApiError {
     fn from(err: FacilityError) -> Self {
         let err = match err {
             FacilityError::Db(db) => return db.into(),
+            FacilityError::Internal(detail) => return ApiError::Internal(detail),
             FacilityError::Sms(sms) if !sms.is_user_error() => {
                 return ApiError::Internal(sms.to_string());
             }

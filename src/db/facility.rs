@@ -161,26 +161,26 @@ pub async fn insert_vaccination(
     Ok(())
 }
 
+/// Writes a service, or the name and price of the one of its kind already there (a new
+/// database has the four with list prices); returns the id it is stored under.
 pub async fn insert_service(
     c: &mut impl AsConn,
     x: &NewService,
     now: DateTime<Utc>,
-) -> DbResult<()> {
+) -> DbResult<ServiceId> {
     const SQL: &str = "INSERT INTO services (id, kind, name, price_cents, active, created_at) \
-                       VALUES ($1, $2, $3, $4, $5, $6)";
-    on_conn!(c, |conn| {
-        sqlx::query(SQL)
-            .bind(x.id)
-            .bind(x.kind)
-            .bind(&x.name)
-            .bind(x.price_cents)
-            .bind(true)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected())
-    })?;
-    Ok(())
+                       VALUES ($1, $2, $3, $4, $5, $6) \
+                       ON CONFLICT (kind) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents \
+                       RETURNING id";
+    Ok(on_conn!(c, |conn| sqlx::query_scalar(SQL)
+        .bind(x.id)
+        .bind(x.kind)
+        .bind(&x.name)
+        .bind(x.price_cents)
+        .bind(true)
+        .bind(now)
+        .fetch_one(conn)
+        .await)?)
 }
 
 /// Inserts a booking and its dogs. Call inside a transaction: it writes several rows. A booking

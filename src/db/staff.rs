@@ -145,3 +145,31 @@ pub async fn set_active(
         .map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
+
+/// Writes a staff user's name, role, password hash and active flag; returns whether the user
+/// exists.
+pub async fn update(c: &mut impl AsConn, user: &StaffUserRecord) -> DbResult<bool> {
+    const SQL: &str = "UPDATE staff_users SET name = $2, role = $3, password_hash = $4, active = $5, \
+                       updated_at = $6 WHERE id = $1";
+    let done = on_conn!(c, |conn| sqlx::query(SQL)
+        .bind(user.id)
+        .bind(&user.name)
+        .bind(user.role)
+        .bind(&user.password_hash)
+        .bind(user.active)
+        .bind(user.updated_at)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// How many active admins there are.
+pub async fn active_admins(c: &mut impl AsConn) -> DbResult<i64> {
+    Ok(on_conn!(c, |conn| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM staff_users WHERE role = 'admin' AND active = $1"
+    )
+    .bind(true)
+    .fetch_one(conn)
+    .await)?)
+}

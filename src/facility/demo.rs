@@ -693,9 +693,18 @@ pub async fn seed(db: &Db, today: NaiveDate, tz: Tz) -> Result<SeedOutcome, Seed
     for s in &plan.staff {
         db::staff::insert(&mut tx, s).await?;
     }
+    // The services are there from the first migration: the demo's prices are written to
+    // them, and its bookings refer to them by the ids they have.
+    let mut service_ids = Vec::with_capacity(plan.services.len());
     for s in &plan.services {
-        insert_service(&mut tx, s, now).await?;
+        service_ids.push((s.id, insert_service(&mut tx, s, now).await?));
     }
+    let stored = |planned: ServiceId| {
+        service_ids
+            .iter()
+            .find(|(p, _)| *p == planned)
+            .map_or(planned, |(_, id)| *id)
+    };
     for c in &plan.customers {
         insert_customer(&mut tx, c, now).await?;
     }
@@ -706,7 +715,11 @@ pub async fn seed(db: &Db, today: NaiveDate, tz: Tz) -> Result<SeedOutcome, Seed
         insert_vaccination(&mut tx, v, now).await?;
     }
     for b in &plan.bookings {
-        insert_booking(&mut tx, b).await?;
+        let booking = NewBooking {
+            service_id: stored(b.service_id),
+            ..b.clone()
+        };
+        insert_booking(&mut tx, &booking).await?;
     }
     for (shift, lunch) in &plan.shifts {
         insert_shift(&mut tx, shift, now).await?;

@@ -22,6 +22,7 @@ pub mod revenue;
 pub mod search;
 pub mod settings;
 pub mod sms;
+pub mod staff;
 pub mod staffing;
 
 pub use audit::Author;
@@ -183,6 +184,9 @@ pub enum FacilityError {
     },
     #[error(transparent)]
     Sms(#[from] SmsError),
+    /// A failure of the system that is not the database's (password hashing).
+    #[error("{0}")]
+    Internal(String),
     #[error(transparent)]
     Db(DbError),
 }
@@ -246,7 +250,7 @@ impl FacilityError {
                 "invalid_transition"
             }
             FacilityError::Sms(err) => err.code(),
-            FacilityError::Db(_) => "internal",
+            FacilityError::Db(_) | FacilityError::Internal(_) => "internal",
         }
     }
 
@@ -278,7 +282,7 @@ impl FacilityError {
     /// Whether the caller can fix it (bad input, a rule of the facility), as opposed to a
     /// failure of the system.
     pub fn is_user_error(&self) -> bool {
-        !matches!(self, FacilityError::Db(_))
+        !matches!(self, FacilityError::Db(_) | FacilityError::Internal(_))
             && !matches!(self, FacilityError::Sms(err) if !err.is_user_error())
     }
 }

@@ -102,8 +102,8 @@ impl Fx {
                 name: kind.to_string(),
                 price_cents: price,
             };
-            insert_service(&mut conn, &service, now).await.unwrap();
-            services.push((kind, service.id));
+            let id = insert_service(&mut conn, &service, now).await.unwrap();
+            services.push((kind, id));
         }
         drop(conn);
         let facility = facility(&t, settings(capacity));

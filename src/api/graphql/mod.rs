@@ -35,6 +35,7 @@ pub use staff::{StaffRole, StaffUser};
 #[graphql(name = "Query")]
 pub struct Query(
     staff::CoreQuery,
+    staff::StaffQuery,
     chat::ChatQuery,
     facility::FacilityQuery,
     records::RecordsQuery,
@@ -48,6 +49,7 @@ pub struct Mutation(
     chat::ChatMutation,
     alerts::AlertMutation,
     records::RecordsMutation,
+    staff::StaffMutation,
 );
 
 /// What staff can watch live, over `/graphql/ws`.

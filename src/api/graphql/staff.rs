@@ -60,3 +60,106 @@ impl CoreQuery {
         Ok(caller(ctx)?.staff.clone().into())
     }
 }
+
+/// A new staff account.
+#[derive(async_graphql::InputObject)]
+pub struct StaffUserInput {
+    pub email: String,
+    pub name: String,
+    pub role: StaffRole,
+    /// At least 12 characters.
+    pub password: String,
+}
+
+fn author(ctx: &Context<'_>) -> async_graphql::Result<crate::facility::Author> {
+    Ok(crate::facility::Author::staff(
+        super::actor(ctx)?,
+        crate::domain::AuditChannel::Graphql,
+        Some(crate::api::error::current_request_id()),
+    ))
+}
+
+/// Staff accounts: listed by managers, managed by admins.
+#[derive(Default)]
+pub struct StaffQuery;
+
+#[Object]
+impl StaffQuery {
+    /// Every staff user, by name (managers and admins).
+    async fn staff_users(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StaffUser>> {
+        let facility = super::data::<crate::facility::Facility>(ctx)?;
+        Ok(facility
+            .staff_users(&author(ctx)?)
+            .await
+            .map_err(super::gql_error)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}
+
+/// Changes to staff accounts.
+#[derive(Default)]
+pub struct StaffMutation;
+
+#[Object]
+impl StaffMutation {
+    /// Adds a staff account (admins).
+    async fn create_staff_user(
+        &self,
+        ctx: &Context<'_>,
+        input: StaffUserInput,
+    ) -> async_graphql::Result<StaffUser> {
+        let facility = super::data::<crate::facility::Facility>(ctx)?;
+        let new = crate::facility::staff::NewStaff {
+            email: input.email,
+            name: input.name,
+            role: input.role.into(),
+            password: input.password,
+        };
+        Ok(facility
+            .add_staff(&author(ctx)?, &new, crate::domain::now())
+            .await
+            .map_err(super::gql_error)?
+            .into())
+    }
+
+    /// Changes a staff user's role, or whether they can sign in (admins). The last active
+    /// admin stays one.
+    async fn update_staff_user(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        role: Option<StaffRole>,
+        active: Option<bool>,
+    ) -> async_graphql::Result<StaffUser> {
+        let facility = super::data::<crate::facility::Facility>(ctx)?;
+        let id = super::parse_id("id", &id).map_err(super::gql_error)?;
+        Ok(facility
+            .update_staff(
+                &author(ctx)?,
+                id,
+                role.map(Into::into),
+                active,
+                crate::domain::now(),
+            )
+            .await
+            .map_err(super::gql_error)?
+            .into())
+    }
+
+    /// Changes the signed-in staff user's own password.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current: String,
+        new: String,
+    ) -> async_graphql::Result<bool> {
+        let facility = super::data::<crate::facility::Facility>(ctx)?;
+        facility
+            .change_own_password(&author(ctx)?, &current, &new, crate::domain::now())
+            .await
+            .map_err(super::gql_error)?;
+        Ok(true)
+    }
+}
