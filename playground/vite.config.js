@@ -1,6 +1,6 @@
-// Builds the two pages served at /playground (GraphiQL) and /playground/chat (the chat
-// console) into dist/, which the server compiles into its binary. Everything is bundled:
-// the pages load nothing from other hosts.
+// Builds the pages served at /playground (GraphiQL), /playground/chat (the chat console) and
+// /playground/desk (the front desk) into dist/, which the server compiles into its binary.
+// Everything is bundled: the pages load nothing from other hosts.
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
@@ -39,6 +39,7 @@ export default defineConfig({
       input: {
         index: resolve(import.meta.dirname, 'index.html'),
         chat: resolve(import.meta.dirname, 'chat.html'),
+        desk: resolve(import.meta.dirname, 'desk.html'),
       },
     },
   },

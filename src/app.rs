@@ -414,7 +414,9 @@ async fn announce_demo(app: &App, addr: SocketAddr) -> Result<(), StartError> {
     }
     println!("AIM is running on http://{addr}");
     println!("  GraphQL:     http://{addr}/graphql");
-    println!("  Playground:  http://{addr}/playground (chat console: /playground/chat)");
+    println!(
+        "  Playground:  http://{addr}/playground (chat console: /playground/chat, front desk: /playground/desk)"
+    );
     println!(
         "  Demo login:  {} / {}",
         demo::DEMO_MANAGER_EMAIL,

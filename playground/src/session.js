@@ -1,5 +1,5 @@
-// The signed-in staff session shared by /playground and /playground/chat: the token, kept in
-// this browser's localStorage until it expires or the user signs out.
+// The signed-in staff session shared by /playground, /playground/chat and /playground/desk: the
+// token, kept in this browser's localStorage until it expires or the user signs out.
 
 import { createAimClient } from '@happytail/aim-admin-client';
 

@@ -5,10 +5,14 @@
 //     confirm a booking AIM proposes; Stop before the turn starts; an answer stored as stopped
 //     is marked so;
 //   - the live alert feed: another client marks an alert read, the badge and the list follow;
+//   - the front desk: sign in, today's groups, counts and compliance flags; a booking made by
+//     another client appears as expected by itself (polling), Check in moves it to On site and
+//     Check out to Departed; No-show asks first; a check-in the server refuses (a colleague
+//     was quicker) says why beside the booking;
 //   - GraphiQL: sign in, run `{ me { email } }`, see the email; the schema loads; a
 //     subscription resumed after a cursor receives the alert events since, over the WebSocket;
 // and nothing is loaded from another host, nothing breaks the Content-Security-Policy, the chat
-// console loads none of GraphiQL's code or styles.
+// console and the front desk load none of GraphiQL's code or styles.
 //
 // CHROMIUM overrides the browser binary (default: `chromium` on the PATH).
 
@@ -227,6 +231,115 @@ try {
     const id = await item.getAttribute('data-alert-id');
     await item.getByRole('button', { name: /^Resolve/ }).click();
     await chat.locator(`#alert-list li[data-alert-id="${id}"]`).waitFor({ state: 'detached' });
+  });
+
+  // --- The front desk ---------------------------------------------------------------------
+  const deskContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const desk = await deskContext.newPage();
+  watch(desk, 'front desk');
+  /** Another client, as the front desk's colleague: books, and moves a booking behind its back. */
+  const colleague = createAimClient({ baseUrl: server.url, WebSocket });
+  await colleague.login(DEMO_EMAIL, DEMO_PASSWORD);
+  const today = (await colleague.getFacilityStatus()).date;
+  const row = (list, bookingId) => desk.locator(`#${list}-list li.booking[data-booking-id="${bookingId}"]`);
+  const count = async (id) => Number(await desk.locator(`#${id}`).innerText());
+
+  await step('front desk: sign in; today\'s groups, counts and compliance flags', async () => {
+    await desk.goto(`${server.url}/playground/desk`);
+    await desk.getByLabel('Email').fill(DEMO_EMAIL);
+    await desk.getByLabel('Password').fill(DEMO_PASSWORD);
+    await desk.getByRole('button', { name: 'Sign in' }).click();
+    await desk.getByRole('status').filter({ hasText: `Signed in as ${DEMO_EMAIL}` }).waitFor();
+    for (const name of [/^Expected/, /^On site/, /^Departed/]) await desk.getByRole('heading', { name, level: 3 }).waitFor();
+    // The demo checked today's daycare dogs in at 08:00.
+    await desk.locator('#on-site-list li.booking').first().waitFor();
+    assert.match(await desk.getByRole('heading', { level: 2 }).innerText(), /^Today, /);
+    const status = await colleague.getFacilityStatus();
+    assert.equal(await count('count-on-site'), status.dogsOnSite);
+    assert.equal(await count('count-capacity'), status.capacity);
+    // Each dog booked today whose vaccinations are not all current is flagged with the vaccine.
+    const { bookings } = await colleague.getBookings({ from: today, first: 100 });
+    const flagged = bookings.flatMap((b) => b.dogs.filter((d) => d.vaccinationStatus !== 'CURRENT').map((d) => [b, d]));
+    assert.ok(flagged.length > 0, 'the demo books a dog whose bordetella lapses within the week today');
+    for (const [b, dog] of flagged) {
+      const flag = desk.locator(`li.booking[data-booking-id="${b.id}"] li.dog[data-dog-id="${dog.id}"] .compliance-flag`);
+      const lapsing = dog.requiredVaccinations.find((v) => v.status !== 'CURRENT');
+      assert.match(await flag.innerText(), new RegExp(lapsing.kind === 'DHPP' ? 'DHPP' : lapsing.kind[0] + lapsing.kind.slice(1).toLowerCase()));
+    }
+    assert.equal(await desk.locator('.compliance-flag').count(), flagged.length);
+    const graphiqlAssets = requests.get('front desk').filter((url) => /\/assets\/graphiql-/.test(url));
+    assert.deepEqual(graphiqlAssets, [], 'the front desk loads no GraphiQL chunk or styles');
+  });
+
+  /** Today's daycare for a new dog of a new customer, vaccinated for a year. */
+  let owner;
+  async function bookToday(name) {
+    owner ??= await colleague.createCustomer({ firstName: 'Ada', lastName: 'Lovelace', phone: '555-0199' });
+    const dog = await colleague.createDog({ ownerId: owner.id, name, breed: 'Whippet' });
+    const expiresOn = `${Number(today.slice(0, 4)) + 1}${today.slice(4, 8)}01`;
+    for (const kind of ['RABIES', 'DHPP', 'BORDETELLA']) await colleague.recordVaccination({ dogId: dog.id, kind, expiresOn });
+    const [booking] = await colleague.createBooking({ customerId: owner.id, dogIds: [dog.id], service: 'DAYCARE', startDate: today });
+    return booking;
+  }
+
+  let byron;
+  await step('front desk: a booking made elsewhere shows up as expected by itself', async () => {
+    const onSite = await count('count-on-site');
+    byron = await bookToday('Byron');
+    // No reload, no click: the page reads the day again every 10 seconds.
+    const expected = row('expected', byron.id);
+    await expected.waitFor({ timeout: 15_000 });
+    assert.match(await expected.innerText(), /Byron[\s\S]*Ada Lovelace · 555-0199[\s\S]*Daycare · 08:00–18:00/);
+    assert.equal(await count('count-on-site'), onSite);
+  });
+
+  await step('front desk: Check in moves it to On site, Check out to Departed', async () => {
+    const onSite = await count('count-on-site');
+    await desk.getByRole('button', { name: 'Check in: Byron (Ada Lovelace)' }).click();
+    await row('on-site', byron.id).waitFor();
+    await row('expected', byron.id).waitFor({ state: 'detached' });
+    await desk.getByRole('status').filter({ hasText: 'Byron checked in (Ada Lovelace).' }).waitFor();
+    await waitFor(async () => (await count('count-on-site')) === onSite + 1, 'one more dog on site');
+    assert.match(await row('on-site', byron.id).innerText(), / in \d\d:\d\d/);
+    assert.equal(await desk.evaluate(() => document.activeElement?.dataset.bookingId), byron.id, 'the moved row has focus');
+
+    await desk.getByRole('button', { name: 'Check out: Byron (Ada Lovelace)' }).click();
+    await row('departed', byron.id).waitFor();
+    await row('on-site', byron.id).waitFor({ state: 'detached' });
+    await waitFor(async () => (await count('count-on-site')) === onSite, 'one dog fewer on site');
+    assert.equal(await row('departed', byron.id).getByRole('button').count(), 0, 'nothing more to do');
+    assert.equal((await colleague.getBooking(byron.id)).status, 'CHECKED_OUT');
+  });
+
+  await step('front desk: No-show asks first; a refused check-in says why by its booking', async () => {
+    const ivy = await bookToday('Ivy');
+    await desk.getByRole('button', { name: 'Refresh' }).click();
+    await row('expected', ivy.id).waitFor();
+    await desk.getByRole('button', { name: 'No-show: Ivy (Ada Lovelace)' }).click();
+    await desk.getByText('Mark Ivy a no-show?').waitFor();
+    await desk.getByRole('button', { name: 'Keep expecting: Ivy (Ada Lovelace)' }).click();
+    await desk.getByRole('button', { name: 'Check in: Ivy (Ada Lovelace)' }).waitFor();
+
+    // A colleague checks Ivy in while the page's own check-in is on its way: the server refuses it.
+    const GRAPHQL = '**/graphql';
+    await desk.route(GRAPHQL, async (route) => {
+      const body = route.request().postDataJSON();
+      if (body?.query?.includes('checkInBooking') && body.variables?.id === ivy.id) {
+        await colleague.checkInBooking(ivy.id);
+      }
+      await route.continue();
+    });
+    try {
+      await desk.getByRole('button', { name: 'Check in: Ivy (Ada Lovelace)' }).click();
+      const refusal = desk.locator(`li.booking[data-booking-id="${ivy.id}"] .row-error[role="alert"]`);
+      await refusal.waitFor();
+      assert.match(await refusal.innerText(), /^Not checked in: .*checked.in/);
+    } finally {
+      await desk.unroute(GRAPHQL);
+    }
+    // The refresh that follows shows where it stands: on site, the refusal still beside it.
+    await row('on-site', ivy.id).waitFor();
+    assert.match(await row('on-site', ivy.id).innerText(), /Not checked in/);
   });
 
   // --- GraphiQL ---------------------------------------------------------------------------

@@ -1,8 +1,8 @@
-//! `/playground`: GraphiQL and the staff chat console, open without a token (they sign in
-//! from the page). Their sources live in `playground/` and are built (`npm run build`) into
-//! `playground/dist`, which is committed and compiled into the binary — a release build
-//! embeds it, a debug build reads it from disk — so the pages need no network and `cargo
-//! build` needs no npm.
+//! `/playground`: GraphiQL, the staff chat console and the front desk, open without a token
+//! (they sign in from the page). Their sources live in `playground/` and are built (`npm run
+//! build`) into `playground/dist`, which is committed and compiled into the binary — a
+//! release build embeds it, a debug build reads it from disk — so the pages need no network
+//! and `cargo build` needs no npm.
 //!
 //! Every script and style comes from this server, so the pages carry a Content-Security-Policy
 //! allowing only same-origin scripts, workers and connections (the WebSocket of subscriptions
@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/playground", get(graphiql))
         .route("/playground/", get(graphiql))
         .route("/playground/chat", get(chat))
+        .route("/playground/desk", get(desk))
         .route("/playground/assets/{*path}", get(asset))
 }
 
@@ -45,6 +46,12 @@ async fn graphiql() -> Result<Response, ApiError> {
 /// `GET /playground/chat`: the chat console with the live alert feed.
 async fn chat() -> Result<Response, ApiError> {
     page("chat.html")
+}
+
+/// `GET /playground/desk`: the front desk — today's arrivals, dogs on site and departures,
+/// with check-in, no-show and check-out.
+async fn desk() -> Result<Response, ApiError> {
+    page("desk.html")
 }
 
 /// `GET /playground/assets/…`: scripts, styles, workers and fonts. Their names carry a hash

@@ -1,4 +1,4 @@
-//! `/playground` and `/playground/chat`: served without a token, as HTML with a
+//! `/playground`, `/playground/chat` and `/playground/desk`: served without a token, as HTML with a
 //! Content-Security-Policy, and every script and style they load comes from this server.
 
 use aim::Mode;
@@ -27,6 +27,7 @@ both_backends! {
             ("/playground", "<title>AIM GraphQL playground</title>"),
             ("/playground/", "<title>AIM GraphQL playground</title>"),
             ("/playground/chat", "<title>AIM chat console</title>"),
+            ("/playground/desk", "<title>AIM front desk</title>"),
         ] {
             let response = server.client.get(server.url(path)).send().await.unwrap();
             assert_eq!(response.status(), StatusCode::OK, "{path}");

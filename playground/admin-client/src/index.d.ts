@@ -1,5 +1,7 @@
-// Types of the AIM admin client. Field names and shapes are those of the REST API
-// (camelCase JSON, enumerations in lower case as stored); see /api/v2/openapi.json.
+// Types of the AIM admin client. The chat, conversations, actions and alerts have the shapes of
+// the REST API (camelCase JSON, enumerations in lower case as stored; see /api/v2/openapi.json);
+// the facility's records (customers, dogs, bookings, …) those of the GraphQL schema
+// (schema.graphql: enumerations in upper case), with the fields the client selects.
 
 export type Uuid = string;
 /** An RFC 3339 instant in UTC. */
@@ -178,6 +180,325 @@ export interface SubscribeAlertsOptions {
   onStatus?: (status: SubscriptionStatus, detail?: string) => void;
 }
 
+// --- The facility (GraphQL) --------------------------------------------------------------
+
+/** A calendar date in the facility's time zone, `YYYY-MM-DD`. */
+export type FacilityDate = string;
+
+export type BookingStatus = 'PENDING' | 'CONFIRMED' | 'CHECKED_IN' | 'CHECKED_OUT' | 'CANCELLED' | 'NO_SHOW';
+export type ServiceKind = 'DAYCARE' | 'BOARDING' | 'GROOMING' | 'TRAINING';
+export type VaccineKind = 'RABIES' | 'DHPP' | 'BORDETELLA' | 'LEPTOSPIROSIS' | 'CANINE_INFLUENZA' | 'LYME';
+/** How a dog's required vaccinations stand today. */
+export type VaccinationState = 'CURRENT' | 'EXPIRING_SOON' | 'EXPIRED' | 'MISSING';
+/** What is wrong with a vaccination (compliance flags). */
+export type VaccinationStatus = 'EXPIRED' | 'MISSING' | 'EXPIRING_SOON';
+export type ShiftRole = 'HANDLER' | 'FRONT_DESK' | 'GROOMER' | 'TRAINER' | 'MANAGER';
+/** Through which door a write came. */
+export type AuditChannel = 'GRAPHQL' | 'REST' | 'AIM' | 'CLI' | 'SYSTEM';
+
+/** One page of a list, and the cursor to pass as `after` for the next (null on the last). */
+export type Page<K extends string, T> = { [key in K]: T[] } & { nextCursor: string | null };
+
+export interface PageQuery {
+  /** Items on the page: 20 unless given, at most 100. */
+  first?: number | null;
+  /** The `nextCursor` of the previous page. */
+  after?: string | null;
+}
+
+export interface Customer {
+  id: Uuid;
+  firstName: string;
+  lastName: string;
+  /** First and last name. */
+  name: string;
+  /** Lower-case. */
+  email: string | null;
+  phone: string | null;
+  notes: string | null;
+  createdAt: Instant;
+  /** Pass it as `expectedUpdatedAt` to `updateCustomer`. */
+  updatedAt: Instant;
+}
+
+/** A customer with their dogs, by name. */
+export interface CustomerDetail extends Customer {
+  dogs: Dog[];
+}
+
+/** A customer, briefly (the schema's `CustomerBrief`). */
+export interface CustomerBrief {
+  id: Uuid;
+  name: string;
+  phone: string | null;
+}
+
+/** A required vaccination (rabies, DHPP, bordetella) as it stands today. */
+export interface RequiredVaccination {
+  kind: VaccineKind;
+  /** The latest expiry on record; null when never recorded. */
+  expiresOn: FacilityDate | null;
+  status: VaccinationState;
+}
+
+/** A dog's compliance today. */
+export interface DogVaccinations {
+  /** The worst state among the required vaccinations. */
+  vaccinationStatus: VaccinationState;
+  requiredVaccinations: RequiredVaccination[];
+}
+
+export interface Dog extends DogVaccinations {
+  id: Uuid;
+  name: string;
+  breed: string | null;
+  birthdate: FacilityDate | null;
+  notes: string | null;
+  createdAt: Instant;
+  /** Pass it as `expectedUpdatedAt` to `updateDog`. */
+  updatedAt: Instant;
+  owner: CustomerBrief;
+}
+
+/** A dog with every vaccination on record, newest expiry first. */
+export interface DogDetail extends Dog {
+  vaccinations: Vaccination[];
+}
+
+/** A dog as a booking lists it. */
+export interface BookedDog extends DogVaccinations {
+  id: Uuid;
+  name: string;
+  breed: string | null;
+}
+
+/** A dog, briefly (the schema's `DogBrief`). */
+export interface DogBrief {
+  id: Uuid;
+  name: string;
+  breed: string | null;
+}
+
+export interface Vaccination {
+  id: Uuid;
+  dogId: Uuid;
+  kind: VaccineKind;
+  administeredOn: FacilityDate | null;
+  expiresOn: FacilityDate;
+  createdAt: Instant;
+}
+
+export interface Booking {
+  id: Uuid;
+  customer: CustomerBrief;
+  /** By name. */
+  dogs: BookedDog[];
+  service: ServiceKind;
+  /** Drop-off. */
+  startAt: Instant;
+  /** Pick-up. */
+  endAt: Instant;
+  /** The first facility day the booking occupies. */
+  startDate: FacilityDate;
+  /** The last facility day the booking occupies. */
+  endDate: FacilityDate;
+  status: BookingStatus;
+  /** Not checked in an hour after its start. */
+  late: boolean;
+  notes: string | null;
+  checkedInAt: Instant | null;
+  checkedOutAt: Instant | null;
+  /** When it was cancelled or marked a no-show. */
+  cancelledAt: Instant | null;
+  cancelReason: string | null;
+  createdAt: Instant;
+  /** Pass it as `expectedUpdatedAt` to `rescheduleBooking`. */
+  updatedAt: Instant;
+}
+
+export interface Service {
+  kind: ServiceKind;
+  name: string;
+  /** Per dog per day (boarding: per night), in cents. */
+  priceCents: number;
+  active: boolean;
+}
+
+export interface AuditLogEntry {
+  id: Uuid;
+  at: Instant;
+  /** The staff user who acted; null for the command line on the server. */
+  actor: { id: Uuid; email: string; name: string } | null;
+  channel: AuditChannel;
+  /** What was done, e.g. `customer.create`, `booking.check_in`. */
+  action: string;
+  /** What kind of record, e.g. `customer`, `booking`. */
+  entityType: string;
+  entityId: Uuid;
+  /** The fields changed. */
+  changes: Record<string, { before?: unknown; after?: unknown }>;
+  /** The API request that made it, if any. */
+  requestId: string | null;
+}
+
+export interface StaffOnDuty {
+  staffUserId: Uuid;
+  name: string;
+  role: ShiftRole;
+  /** Shift start, local `HH:MM`. */
+  start: string;
+  /** Shift end, local `HH:MM`. */
+  end: string;
+  onBreak: boolean;
+}
+
+/** A drop-off (arrivals) or pick-up (departures) of the day. */
+export interface FacilityMovement {
+  bookingId: Uuid;
+  /** Local time, `HH:MM`. */
+  time: string;
+  service: ServiceKind;
+  status: BookingStatus;
+  customer: CustomerBrief;
+  dogs: DogBrief[];
+  /** Not checked in an hour after the booked drop-off (arrivals only). */
+  late: boolean;
+}
+
+/** A dog booked on the day whose vaccination needs attention. */
+export interface ComplianceFlag {
+  dogId: Uuid;
+  dogName: string;
+  owner: CustomerBrief;
+  vaccine: VaccineKind;
+  status: VaccinationStatus;
+  /** The latest expiry on record; null when never recorded. */
+  expiresOn: FacilityDate | null;
+  nextBooking: FacilityDate | null;
+  invalidOnNextBooking: boolean;
+  firstInvalidBooking: FacilityDate | null;
+}
+
+/** Staffing of one hour, `[hour, hour + 1h)`. */
+export interface StaffingHour {
+  /** Local `HH:MM`. */
+  hour: string;
+  dogs: number;
+  staffOnDuty: number;
+  dogsPerStaff: number | null;
+  overRatio: boolean;
+  noStaff: boolean;
+}
+
+/** The facility at one moment of one day. */
+export interface FacilityStatus {
+  /** The day (facility time zone). */
+  date: FacilityDate;
+  at: Instant;
+  /** That moment's local time, `HH:MM`. */
+  localTime: string;
+  /** Dogs checked in and not yet checked out. */
+  dogsOnSite: number;
+  /** Dogs booked on the day who have not arrived yet (nor been cancelled or a no-show). */
+  dogsExpected: number;
+  /** Distinct dogs booked on the day. */
+  dogsBooked: number;
+  /** Dogs the facility takes in a day. */
+  capacity: number;
+  /** Capacity minus dogs booked (negative when overbooked). */
+  placesLeft: number;
+  occupancyPercent: number;
+  staffOnDuty: StaffOnDuty[];
+  arrivals: FacilityMovement[];
+  departures: FacilityMovement[];
+  complianceFlags: ComplianceFlag[];
+  staffingGaps: StaffingHour[];
+}
+
+export interface CustomerInput {
+  firstName: string;
+  lastName: string;
+  email?: string | null;
+  phone?: string | null;
+  notes?: string | null;
+}
+
+/** Changes to a customer: a field left out stays as it is; `null` clears it. */
+export interface CustomerPatch {
+  firstName?: string;
+  lastName?: string;
+  email?: string | null;
+  phone?: string | null;
+  notes?: string | null;
+}
+
+export interface DogInput {
+  ownerId: Uuid;
+  name: string;
+  breed?: string | null;
+  birthdate?: FacilityDate | null;
+  notes?: string | null;
+}
+
+/** Changes to a dog: a field left out stays as it is; `null` clears it. */
+export interface DogPatch {
+  /** Another customer who now owns the dog. */
+  ownerId?: Uuid;
+  name?: string;
+  breed?: string | null;
+  birthdate?: FacilityDate | null;
+  notes?: string | null;
+}
+
+/** A vaccination seen on a certificate. */
+export interface VaccinationInput {
+  dogId: Uuid;
+  kind: VaccineKind;
+  administeredOn?: FacilityDate | null;
+  expiresOn: FacilityDate;
+}
+
+/** A booking request: the checks of AIM's `create_booking` (vaccinations, capacity, …). */
+export interface BookingInput {
+  customerId: Uuid;
+  dogIds: Uuid[];
+  service: ServiceKind;
+  startDate: FacilityDate;
+  /**
+   * Last day (daycare, grooming, training: default `startDate`; one booking per day) or
+   * check-out day (boarding: default the day after `startDate`).
+   */
+  endDate?: FacilityDate | null;
+  notes?: string | null;
+}
+
+/** New dates for a booking not yet arrived. */
+export interface RescheduleInput {
+  startDate: FacilityDate;
+  /** Boarding: the check-out day (default the day after); other services: `startDate`. */
+  endDate?: FacilityDate | null;
+}
+
+export interface BookingQuery extends PageQuery {
+  /** The first day (facility date). */
+  from: FacilityDate;
+  /** The last day, inclusive (default `from`; at most 366 days in all). */
+  to?: FacilityDate;
+  /** Only these statuses (default all, cancelled ones and no-shows included). */
+  status?: BookingStatus[] | null;
+  customerId?: Uuid | null;
+}
+
+export interface SearchQuery extends PageQuery {
+  /** A name, phone number or email (customers), a name or breed (dogs): best matches first. */
+  search?: string | null;
+}
+
+export interface AuditLogQuery extends PageQuery {
+  /** A customer, dog, booking, … id: only its entries. */
+  entityId?: Uuid | null;
+}
+
 export interface AimClientOptions {
   /** The server's origin, e.g. `http://127.0.0.1:8080`; empty (the default) in a page it serves. */
   baseUrl?: string;
@@ -250,6 +571,62 @@ export interface AimClient {
   me(): Promise<StaffUser>;
   /** Any GraphQL operation; throws `AimApiError` with the first error's `extensions.code`. */
   graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<T>;
+
+  // The facility, over GraphQL. Refusals are `AimApiError`s with the `extensions.code`
+  // (`invalid_transition`, `vaccination_expired`, `vaccination_missing`, `capacity_full`,
+  // `stale_update`, `already_exists`, `not_found`, `forbidden`, `invalid_input` with `field`).
+
+  /** The facility now, or at noon on another day (facility date). */
+  getFacilityStatus(date?: FacilityDate | null): Promise<FacilityStatus>;
+  /** The services the facility sells. */
+  getServices(): Promise<Service[]>;
+
+  /** Customers, newest first, or the best matches of `search` (at most 50). */
+  getCustomers(query?: SearchQuery): Promise<Page<'customers', Customer>>;
+  /** A customer with their dogs; null when there is none with this id. */
+  getCustomer(id: string): Promise<CustomerDetail | null>;
+  /** `already_exists` (field `email` or `phone`) when another customer has the email or phone. */
+  createCustomer(input: CustomerInput): Promise<Customer>;
+  /** With `expectedUpdatedAt` (its `updatedAt` as read), `stale_update` if it changed since. */
+  updateCustomer(id: string, patch: CustomerPatch, expectedUpdatedAt?: Instant | null): Promise<Customer>;
+
+  /** Dogs, newest first, or the best matches of `search` (a name or breed; at most 50). */
+  getDogs(query?: SearchQuery): Promise<Page<'dogs', Dog>>;
+  /** A dog with its vaccinations; null when there is none with this id. */
+  getDog(id: string): Promise<DogDetail | null>;
+  createDog(input: DogInput): Promise<Dog>;
+  /** With `expectedUpdatedAt` (its `updatedAt` as read), `stale_update` if it changed since. */
+  updateDog(id: string, patch: DogPatch, expectedUpdatedAt?: Instant | null): Promise<Dog>;
+  /** Records a vaccination; the latest expiry of each kind is the one that counts. */
+  recordVaccination(input: VaccinationInput): Promise<Vaccination>;
+
+  /** Bookings on the days `from` to `to`, in start order. */
+  getBookings(query: BookingQuery): Promise<Page<'bookings', Booking>>;
+  /** A booking; null when there is none with this id. */
+  getBooking(id: string): Promise<Booking | null>;
+  /**
+   * Books, confirmed at once: one booking per day for daycare, grooming and training, one for
+   * a whole boarding stay.
+   */
+  createBooking(input: BookingInput): Promise<Booking[]>;
+  /** Confirms a pending booking. */
+  confirmBooking(id: string): Promise<Booking>;
+  /** Cancels a booking not yet arrived. */
+  cancelBooking(id: string, reason?: string | null): Promise<Booking>;
+  /** Moves a booking not yet arrived to other days, with the checks of a new booking. */
+  rescheduleBooking(id: string, input: RescheduleInput, expectedUpdatedAt?: Instant | null): Promise<Booking>;
+  /**
+   * The dogs arrived, on one of the booking's days: `vaccination_expired` (or `_missing`) when a
+   * required vaccination is not valid through its last day.
+   */
+  checkInBooking(id: string): Promise<Booking>;
+  /** The dogs went home: `invalid_transition` unless checked in. */
+  checkOutBooking(id: string): Promise<Booking>;
+  /** The dogs never came (after the booking's start). */
+  markNoShow(id: string): Promise<Booking>;
+
+  /** Every write, newest first, or those of one record (managers and admins: else `forbidden`). */
+  getAuditLog(query?: AuditLogQuery): Promise<Page<'entries', AuditLogEntry>>;
 
   /**
    * Live alert events (created, read, resolved). After a lost connection it reconnects with

@@ -1,7 +1,9 @@
 // The AIM admin app's client: the seed's `adminAimApi` (chat, conversations, alerts) over the
 // REST shims under /api/v2/admin/aim, chat turns streamed as server-sent events as AIM writes
-// them, pending actions, and live alert events over GraphQL on a WebSocket
-// (graphql-transport-ws), resumed after a lost connection from the last event seen.
+// them, pending actions, live alert events over GraphQL on a WebSocket (graphql-transport-ws),
+// resumed after a lost connection from the last event seen, and the facility's records
+// (customers, dogs, vaccinations, bookings and their moves at the front desk, the audit log)
+// over GraphQL, in the schema's shapes.
 
 import { createClient } from 'graphql-ws';
 
@@ -27,6 +29,27 @@ const ALERT_EVENTS = `subscription AlertEvents($minSeverity: AimAlertSeverity, $
     alert { id type severity title description data readAt resolvedAt createdAt }
   }
 }`;
+
+// The fields the facility functions read, once for every operation that returns the type.
+const CUSTOMER_FIELDS = 'id firstName lastName name email phone notes createdAt updatedAt';
+const REQUIRED_VACCINATIONS = 'vaccinationStatus requiredVaccinations { kind expiresOn status }';
+const DOG_FIELDS = `id name breed birthdate notes createdAt updatedAt owner { id name phone } ${REQUIRED_VACCINATIONS}`;
+const VACCINATION_FIELDS = 'id dogId kind administeredOn expiresOn createdAt';
+const BOOKING_FIELDS = `id customer { id name phone } dogs { id name breed ${REQUIRED_VACCINATIONS} }
+  service startAt endAt startDate endDate status late notes checkedInAt checkedOutAt cancelledAt
+  cancelReason createdAt updatedAt`;
+const AUDIT_FIELDS = 'id at actor { id email name } channel action entityType entityId changes requestId';
+const FACILITY_STATUS_FIELDS = `date at localTime dogsOnSite dogsExpected dogsBooked capacity placesLeft
+  occupancyPercent
+  staffOnDuty { staffUserId name role start end onBreak }
+  arrivals { bookingId time service status customer { id name phone } dogs { id name breed } late }
+  departures { bookingId time service status customer { id name phone } dogs { id name breed } late }
+  complianceFlags {
+    dogId dogName owner { id name phone } vaccine status expiresOn nextBooking invalidOnNextBooking
+    firstInvalidBooking
+  }
+  staffingGaps { hour dogs staffOnDuty dogsPerStaff overRatio noStaff }`;
+const PAGE_INFO = 'pageInfo { hasNextPage endCursor }';
 
 /** Close codes after which reconnecting with the same token is pointless. */
 const FORBIDDEN = 4403;
@@ -182,6 +205,134 @@ export function createAimClient(options = {}) {
     return json.data;
   }
 
+  /** A page of a connection: its nodes under `key`, and the cursor of the next page (or null). */
+  function page(connection, key) {
+    const { hasNextPage, endCursor } = connection.pageInfo;
+    return { [key]: connection.edges.map((edge) => edge.node), nextCursor: hasNextPage ? endCursor ?? null : null };
+  }
+
+  /** Runs `mutation { field(args) { fields } }` and answers the field's value. */
+  async function mutate(field, params, args, fields, variables) {
+    const data = await graphql(`mutation (${params}) { ${field}(${args}) { ${fields} } }`, variables);
+    return data[field];
+  }
+
+  /** A booking moved along its status by `field` (checkInBooking, …). */
+  const moveBooking = (field) => (bookingId) => mutate(field, '$id: ID!', 'id: $id', BOOKING_FIELDS, { id: bookingId });
+
+  const facility = {
+    getFacilityStatus: async (date) =>
+      (await graphql(`query ($date: Date) { facilityStatus(date: $date) { ${FACILITY_STATUS_FIELDS} } }`, { date: date ?? null }))
+        .facilityStatus,
+    getServices: async () => (await graphql('{ services { kind name priceCents active } }')).services,
+
+    getCustomers: async ({ search, first, after } = {}) =>
+      page(
+        (
+          await graphql(
+            `query ($search: String, $first: Int, $after: String) {
+              customers(search: $search, first: $first, after: $after) { edges { node { ${CUSTOMER_FIELDS} } } ${PAGE_INFO} }
+            }`,
+            { search: search ?? null, first: first ?? null, after: after ?? null },
+          )
+        ).customers,
+        'customers',
+      ),
+    getCustomer: async (customerId) =>
+      (await graphql(`query ($id: ID!) { customer(id: $id) { ${CUSTOMER_FIELDS} dogs { ${DOG_FIELDS} } } }`, { id: customerId }))
+        .customer,
+    createCustomer: (input) => mutate('createCustomer', '$input: CustomerInput!', 'input: $input', CUSTOMER_FIELDS, { input }),
+    updateCustomer: (customerId, patch, expectedUpdatedAt) =>
+      mutate(
+        'updateCustomer',
+        '$id: ID!, $input: CustomerPatch!, $expectedUpdatedAt: DateTime',
+        'id: $id, input: $input, expectedUpdatedAt: $expectedUpdatedAt',
+        CUSTOMER_FIELDS,
+        { id: customerId, input: patch, expectedUpdatedAt: expectedUpdatedAt ?? null },
+      ),
+
+    getDogs: async ({ search, first, after } = {}) =>
+      page(
+        (
+          await graphql(
+            `query ($search: String, $first: Int, $after: String) {
+              dogs(search: $search, first: $first, after: $after) { edges { node { ${DOG_FIELDS} } } ${PAGE_INFO} }
+            }`,
+            { search: search ?? null, first: first ?? null, after: after ?? null },
+          )
+        ).dogs,
+        'dogs',
+      ),
+    getDog: async (dogId) =>
+      (await graphql(`query ($id: ID!) { dog(id: $id) { ${DOG_FIELDS} vaccinations { ${VACCINATION_FIELDS} } } }`, { id: dogId })).dog,
+    createDog: (input) => mutate('createDog', '$input: DogInput!', 'input: $input', DOG_FIELDS, { input }),
+    updateDog: (dogId, patch, expectedUpdatedAt) =>
+      mutate(
+        'updateDog',
+        '$id: ID!, $input: DogPatch!, $expectedUpdatedAt: DateTime',
+        'id: $id, input: $input, expectedUpdatedAt: $expectedUpdatedAt',
+        DOG_FIELDS,
+        { id: dogId, input: patch, expectedUpdatedAt: expectedUpdatedAt ?? null },
+      ),
+    recordVaccination: (input) =>
+      mutate('recordVaccination', '$input: VaccinationInput!', 'input: $input', VACCINATION_FIELDS, { input }),
+
+    getBookings: async ({ from, to, status, customerId, first, after }) =>
+      page(
+        (
+          await graphql(
+            `query ($from: Date!, $to: Date!, $status: [BookingStatus!], $customerId: ID, $first: Int, $after: String) {
+              bookings(from: $from, to: $to, status: $status, customerId: $customerId, first: $first, after: $after) {
+                edges { node { ${BOOKING_FIELDS} } } ${PAGE_INFO}
+              }
+            }`,
+            {
+              from,
+              to: to ?? from,
+              status: status ?? null,
+              customerId: customerId ?? null,
+              first: first ?? null,
+              after: after ?? null,
+            },
+          )
+        ).bookings,
+        'bookings',
+      ),
+    getBooking: async (bookingId) =>
+      (await graphql(`query ($id: ID!) { booking(id: $id) { ${BOOKING_FIELDS} } }`, { id: bookingId })).booking,
+    createBooking: (input) => mutate('createBooking', '$input: BookingInput!', 'input: $input', BOOKING_FIELDS, { input }),
+    confirmBooking: moveBooking('confirmBooking'),
+    cancelBooking: (bookingId, reason) =>
+      mutate('cancelBooking', '$id: ID!, $reason: String', 'id: $id, reason: $reason', BOOKING_FIELDS, {
+        id: bookingId,
+        reason: reason ?? null,
+      }),
+    rescheduleBooking: (bookingId, input, expectedUpdatedAt) =>
+      mutate(
+        'rescheduleBooking',
+        '$id: ID!, $input: RescheduleInput!, $expectedUpdatedAt: DateTime',
+        'id: $id, input: $input, expectedUpdatedAt: $expectedUpdatedAt',
+        BOOKING_FIELDS,
+        { id: bookingId, input, expectedUpdatedAt: expectedUpdatedAt ?? null },
+      ),
+    checkInBooking: moveBooking('checkInBooking'),
+    checkOutBooking: moveBooking('checkOutBooking'),
+    markNoShow: moveBooking('markNoShow'),
+
+    getAuditLog: async ({ entityId, first, after } = {}) =>
+      page(
+        (
+          await graphql(
+            `query ($entityId: ID, $first: Int, $after: String) {
+              auditLog(entityId: $entityId, first: $first, after: $after) { edges { node { ${AUDIT_FIELDS} } } ${PAGE_INFO} }
+            }`,
+            { entityId: entityId ?? null, first: first ?? null, after: after ?? null },
+          )
+        ).auditLog,
+        'entries',
+      ),
+  };
+
   function wsUrl() {
     if (options.wsUrl) return options.wsUrl;
     const origin = baseUrl || globalThis.location?.origin;
@@ -319,6 +470,9 @@ export function createAimClient(options = {}) {
     me: async () => (await graphql('{ me { id email name role } }')).me,
     graphql,
     subscribeAlerts,
+
+    // The facility (GraphQL)
+    ...facility,
   };
 }
 

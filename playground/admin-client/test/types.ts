@@ -6,6 +6,9 @@ import {
   type AimAlertEvent,
   type AimChatEvent,
   type AimChatResponse,
+  type Booking,
+  type BookingStatus,
+  type VaccineKind,
 } from '@happytail/aim-admin-client';
 
 export async function usage(): Promise<void> {
@@ -47,4 +50,34 @@ export async function usage(): Promise<void> {
   } catch (err) {
     if (err instanceof AimApiError && err.code === 'not_found') console.log(tools, resolved.resolvedAt);
   }
+}
+
+/** The front desk's day, as the desk page does it. */
+export async function frontDesk(): Promise<void> {
+  const api = createAimClient();
+  const { date, dogsOnSite, capacity } = await api.getFacilityStatus();
+  const owner = await api.createCustomer({ firstName: 'Ada', lastName: 'Lovelace', phone: '555-0100' });
+  const dog = await api.createDog({ ownerId: owner.id, name: 'Byron', breed: null });
+  const kinds: VaccineKind[] = ['RABIES', 'DHPP', 'BORDETELLA'];
+  for (const kind of kinds) await api.recordVaccination({ dogId: dog.id, kind, expiresOn: '2099-01-01' });
+  const [booked] = await api.createBooking({ customerId: owner.id, dogIds: [dog.id], service: 'DAYCARE', startDate: date });
+  const expected: BookingStatus[] = ['PENDING', 'CONFIRMED'];
+  const { bookings, nextCursor } = await api.getBookings({ from: date, status: expected, first: 100 });
+  const lapsed = bookings.flatMap((b: Booking) =>
+    b.dogs.filter((d) => d.vaccinationStatus !== 'CURRENT').map((d) => `${d.name}: ${d.requiredVaccinations[0]?.expiresOn ?? 'missing'}`),
+  );
+  try {
+    await api.checkInBooking(booked.id);
+  } catch (err) {
+    if (err instanceof AimApiError && err.code === 'vaccination_expired') console.log(err.message);
+  }
+  const out: Booking = await api.checkOutBooking(booked.id);
+  const moved = await api.rescheduleBooking(booked.id, { startDate: date }, out.updatedAt).catch(() => null);
+  const renamed = await api.updateCustomer(owner.id, { phone: null, notes: 'Prefers texts' }, owner.updatedAt);
+  const detail = await api.getCustomer(renamed.id);
+  const dogDetail = await api.getDog(dog.id);
+  const page = await api.getCustomers({ search: 'Lovelace', first: 5, after: nextCursor });
+  const { entries } = await api.getAuditLog({ entityId: booked.id });
+  const services = await api.getServices();
+  console.log(dogsOnSite <= capacity, lapsed, moved?.status, detail?.dogs.length, dogDetail?.vaccinations[0]?.kind, page.customers[0]?.name, entries[0]?.action, services[0]?.priceCents);
 }
