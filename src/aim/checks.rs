@@ -428,6 +428,8 @@ mod tests {
     fn shift(start: &str, end: &str, breaks: &[(&str, &str)]) -> ShiftView {
         ShiftView {
             id: StaffScheduleId::new(),
+            date: today(),
+            updated_at: Utc::now(),
             staff_user_id: StaffUserId::new(),
             staff_name: "Sam Rivera".into(),
             role: ShiftRole::Handler,

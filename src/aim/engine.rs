@@ -23,6 +23,9 @@ pub const CHECKED: &[AlertType] = &[
     AlertType::BookingSpike,
 ];
 
+/// How long after a write the checks run, so that writes made together make one run.
+pub const AFTER_WRITE_DELAY: Duration = Duration::from_millis(200);
+
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("reading the facility: {0}")]
@@ -120,7 +123,9 @@ impl AlertEngine {
         Ok(Some(report))
     }
 
-    /// Runs now and then every `interval` until the returned task is aborted; a failed run is
+    /// Runs now, then every `interval` and shortly after each write that can change what the
+    /// checks find (a booking that tips a day over capacity is alerted within a second), until
+    /// the returned task is aborted; writes during a run make one more run. A failed run is
     /// logged and the next one tried as usual. Aborting mid-run is safe: each alert change is
     /// written with its event in one transaction.
     pub fn spawn(self, interval: Duration) -> JoinHandle<()> {
@@ -128,7 +133,13 @@ impl AlertEngine {
             let mut ticks = tokio::time::interval(interval);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                ticks.tick().await;
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    () = self.facility.changed() => {
+                        // A front desk's burst of writes makes one run.
+                        tokio::time::sleep(AFTER_WRITE_DELAY).await;
+                    }
+                }
                 if let Err(err) = self.run(domain::now()).await {
                     tracing::error!(error = %err, "alert generation failed");
                 }

@@ -328,11 +328,20 @@ impl From<FacilityError> for ApiError {
             "unknown_customer" | "unknown_dog" => "not_found",
             code => code,
         };
+        // Messages name the field as the input does: `first_name: …` becomes `firstName: …`.
+        let mut message = err.to_string();
+        if let Some(snake) = err.field()
+            && let Some(rest) = message
+                .strip_prefix(snake)
+                .and_then(|m| m.strip_prefix(": "))
+        {
+            message = format!("{}: {rest}", camel_case(snake));
+        }
         ApiError::Refused {
             status,
             code,
             field,
-            message: err.to_string(),
+            message,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod bookings;
 pub mod compliance;
 pub mod customers;
 pub mod facility;
+pub mod payments;
 pub mod revenue;
 pub mod schedules;
 pub mod search;
@@ -51,6 +52,8 @@ pub enum WriteLock {
     AlertGenerator,
     /// The order of alert events: numbered in the order they commit.
     AlertEvents,
+    /// Refunds of one payment never adding up to more than it.
+    Payments,
 }
 
 impl WriteLock {
@@ -62,6 +65,7 @@ impl WriteLock {
             WriteLock::Sms => 2,
             WriteLock::AlertGenerator => 3,
             WriteLock::AlertEvents => 4,
+            WriteLock::Payments => 5,
         }
     }
 }

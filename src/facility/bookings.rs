@@ -490,6 +490,7 @@ impl Facility {
             });
         }
         tx.commit().await?;
+        self.announce_change();
         tracing::info!(
             customer = %customer.id,
             service = %req.service,

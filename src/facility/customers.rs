@@ -573,6 +573,7 @@ impl Facility {
         )
         .await?;
         tx.commit().await?;
+        self.announce_change();
         Ok(record)
     }
 

@@ -193,6 +193,7 @@ impl Facility {
         )
         .await?;
         tx.commit().await?;
+        self.announce_change();
         tracing::info!(booking = %id, from = %before.status, to = %after.status, "booking moved");
         Ok(after)
     }
@@ -296,6 +297,7 @@ impl Facility {
         )
         .await?;
         tx.commit().await?;
+        self.announce_change();
         Ok(after)
     }
 }

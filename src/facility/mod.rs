@@ -18,9 +18,11 @@ pub mod customers;
 pub mod dashboard;
 pub mod demo;
 pub mod desk;
+pub mod payments;
 pub mod revenue;
 pub mod search;
 pub mod settings;
+pub mod shifts;
 pub mod sms;
 pub mod staff;
 pub mod staffing;
@@ -35,11 +37,30 @@ pub struct Facility {
     db: Db,
     settings: FacilitySettings,
     sms: SmsService,
+    /// Told of every committed write that can change what the alert checks find (bookings,
+    /// their moves, vaccinations, shifts): the alert generator waits on it.
+    changes: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Facility {
     pub fn new(db: Db, settings: FacilitySettings, sms: SmsService) -> Facility {
-        Facility { db, settings, sms }
+        Facility {
+            db,
+            settings,
+            sms,
+            changes: Default::default(),
+        }
+    }
+
+    /// Completes after the next write that can change capacity, staffing or compliance (at
+    /// once if one happened since the last wait): writes while nobody waits count as one.
+    pub async fn changed(&self) {
+        self.changes.notified().await;
+    }
+
+    /// Says that a write that can change what the alert checks find has committed.
+    pub(crate) fn announce_change(&self) {
+        self.changes.notify_one();
     }
 
     pub fn db(&self) -> &Db {
@@ -209,7 +230,7 @@ impl From<DbError> for FacilityError {
                 ),
                 (
                     "shift",
-                    "start_time",
+                    "start",
                     "this staff user already has a shift starting then on that day",
                 ),
             ];

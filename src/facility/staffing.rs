@@ -32,6 +32,11 @@ pub struct BreakView {
 #[serde(rename_all = "camelCase")]
 pub struct ShiftView {
     pub id: StaffScheduleId,
+    #[serde(skip)]
+    pub date: NaiveDate,
+    /// When the shift (or one of its breaks) last changed.
+    #[serde(skip)]
+    pub updated_at: DateTime<Utc>,
     pub staff_user_id: StaffUserId,
     pub staff_name: String,
     pub role: ShiftRole,
@@ -101,6 +106,8 @@ fn group_shifts(rows: Vec<db::schedules::ShiftRow>) -> Vec<ShiftView> {
         if shifts.last().is_none_or(|s| s.id != row.shift_id) {
             shifts.push(ShiftView {
                 id: row.shift_id,
+                date: row.date,
+                updated_at: row.updated_at,
                 staff_user_id: row.staff_user_id,
                 staff_name: row.staff_name,
                 role: row.role,
@@ -228,6 +235,8 @@ mod tests {
     fn shift(start: &str, end: &str, breaks: &[(&str, &str)]) -> ShiftView {
         ShiftView {
             id: StaffScheduleId::new(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+            updated_at: Utc::now(),
             staff_user_id: StaffUserId::new(),
             staff_name: "Sam".into(),
             role: ShiftRole::Handler,

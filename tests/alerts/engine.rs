@@ -124,3 +124,58 @@ both_backends! {
         assert!(report.created.iter().any(|a| a.kind == AlertType::StaffingGap));
     }
 }
+
+both_backends! {
+    async fn a_booking_that_fills_a_day_raises_its_alert_within_a_second(t: TestDb) {
+        let mut config = t.config();
+        // The scheduler is on, its next tick an hour away: only the write can make it run.
+        config.alert_interval = std::time::Duration::from_secs(3600);
+        config.facility_capacity = Some(2);
+        let server = TestServer::start(config, Mode { demo: true }).await;
+        let token = staff_token(&t, std::time::Duration::from_secs(600)).await;
+        let gql = |query: &'static str, variables: Value| {
+            let request = server.client.post(server.url("/graphql")).bearer_auth(&token).json(&json!({ "query": query, "variables": variables }));
+            async move {
+                let body: Value = request.send().await.unwrap().json().await.unwrap();
+                assert!(body.get("errors").is_none(), "{query}: {body}");
+                body["data"].clone()
+            }
+        };
+        let day = clock::local_date(TZ, Utc::now()) + chrono::Days::new(5);
+        let alerts_of_day = || async {
+            let data = gql("{ aimAlerts(type: CAPACITY_WARNING, resolved: false, first: 100) { edges { node { severity data } } } }", json!({})).await;
+            data["aimAlerts"]["edges"].as_array().unwrap().iter()
+                .filter(|e| e["node"]["data"]["date"] == day.to_string())
+                .map(|e| e["node"]["severity"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        // The first run at start-up has found the demo's days; the fifth day ahead is empty.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(alerts_of_day().await, Vec::<String>::new());
+
+        let data = gql("mutation C($input: CustomerInput!) { createCustomer(input: $input) { id } }", json!({ "input": { "firstName": "Full", "lastName": "House" } })).await;
+        let owner = data["createCustomer"]["id"].clone();
+        let expires = (day + chrono::Days::new(300)).to_string();
+        let mut dogs = Vec::new();
+        for name in ["Ace", "Bo"] {
+            let data = gql("mutation D($input: DogInput!) { createDog(input: $input) { id } }", json!({ "input": { "ownerId": owner, "name": name } })).await;
+            let dog = data["createDog"]["id"].clone();
+            for kind in ["RABIES", "DHPP", "BORDETELLA"] {
+                gql("mutation V($input: VaccinationInput!) { recordVaccination(input: $input) { id } }", json!({ "input": { "dogId": dog, "kind": kind, "expiresOn": expires } })).await;
+            }
+            dogs.push(dog);
+        }
+        gql("mutation B($input: BookingInput!) { createBooking(input: $input) { id } }", json!({ "input": { "customerId": owner, "dogIds": dogs, "service": "DAYCARE", "startDate": day.to_string() } })).await;
+        let booked = std::time::Instant::now();
+        let mut found = Vec::new();
+        while booked.elapsed() < std::time::Duration::from_secs(1) {
+            found = alerts_of_day().await;
+            if !found.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(found, ["CRITICAL"], "2 of 2 places: raised {:?} after the booking", booked.elapsed());
+        server.stop().await.unwrap();
+    }
+}

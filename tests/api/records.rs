@@ -440,3 +440,166 @@ both_backends! {
         }
     }
 }
+
+const SHIFT_FIELDS: &str =
+    "id date start end role updatedAt staffUser { email } breaks { id start end type }";
+
+fn shift_mutation(name: &str, args: &str, params: &str) -> String {
+    format!("mutation S({params}) {{ {name}({args}) {{ {SHIFT_FIELDS} }} }}")
+}
+
+both_backends! {
+    async fn managers_plan_shifts_and_breaks_and_staff_cannot(t: TestDb) {
+        let api = Api::start(t).await;
+        let day = (today() + Days::new(10)).to_string();
+        let staff_id = api.staff.staff_user_id.to_string();
+        let create = shift_mutation("createShift", "input: $input", "$input: ShiftInput!");
+        let input = json!({ "input": { "staffUserId": staff_id, "date": day, "start": "08:00", "end": "16:00", "role": "HANDLER" } });
+        let error = api.error(&api.staff_token, &create, input.clone()).await;
+        assert_eq!(code(&error), ("forbidden", None), "{error}");
+        let data = api.data(&api.manager_token, &create, input.clone()).await;
+        let shift = data["createShift"].clone();
+        assert_eq!((shift["start"].as_str(), shift["end"].as_str(), shift["staffUser"]["email"].as_str()), (Some("08:00"), Some("16:00"), Some(DEMO_STAFF_EMAIL)));
+        let id = shift["id"].as_str().unwrap().to_owned();
+
+        // The same person cannot be in two shifts at once; times are HH:MM, end after start.
+        for (start, end, field) in [("12:00", "18:00", "start"), ("25:00", "26:00", "start"), ("09:00", "08:00", "end")] {
+            let error = api.error(&api.manager_token, &create, json!({ "input": { "staffUserId": staff_id, "date": day, "start": start, "end": end, "role": "HANDLER" } })).await;
+            assert_eq!(code(&error), ("invalid_input", Some(field)), "{start}-{end}: {error}");
+        }
+        let error = api.error(&api.manager_token, &create, json!({ "input": { "staffUserId": uuid::Uuid::now_v7(), "date": day, "start": "08:00", "end": "09:00", "role": "HANDLER" } })).await;
+        assert_eq!(code(&error), ("not_found", Some("staffUserId")), "{error}");
+
+        let add_break = shift_mutation("addShiftBreak", "shiftId: $id, input: $input", "$id: ID!, $input: ShiftBreakInput!");
+        let data = api.data(&api.manager_token, &add_break, json!({ "id": id, "input": { "start": "12:00", "end": "12:30", "type": "LUNCH" } })).await;
+        let with_break = data["addShiftBreak"].clone();
+        assert_eq!(with_break["breaks"][0]["type"], "LUNCH");
+        assert_ne!(with_break["updatedAt"], shift["updatedAt"], "a break changes its shift");
+        for (start, end) in [("07:00", "08:30"), ("12:15", "12:45")] {
+            let error = api.error(&api.manager_token, &add_break, json!({ "id": id, "input": { "start": start, "end": end, "type": "SHORT" } })).await;
+            assert_eq!(code(&error).0, "invalid_input", "{start}-{end}: {error}");
+        }
+
+        // An update from before the break was added is stale; a shift shrunk past its break is
+        // refused; a good one changes the times.
+        let update = shift_mutation("updateShift", "id: $id, input: $input, expectedUpdatedAt: $at", "$id: ID!, $input: ShiftPatch!, $at: DateTime");
+        let error = api.error(&api.manager_token, &update, json!({ "id": id, "input": { "end": "17:00" }, "at": shift["updatedAt"] })).await;
+        assert_eq!(code(&error), ("stale_update", None), "{error}");
+        let error = api.error(&api.manager_token, &update, json!({ "id": id, "input": { "end": "12:15" } })).await;
+        assert_eq!(code(&error), ("invalid_input", Some("end")), "{error}");
+        let data = api.data(&api.manager_token, &update, json!({ "id": id, "input": { "end": "17:00", "role": "FRONT_DESK" }, "at": with_break["updatedAt"] })).await;
+        assert_eq!((data["updateShift"]["end"].as_str(), data["updateShift"]["role"].as_str()), (Some("17:00"), Some("FRONT_DESK")));
+
+        let data = api.data(&api.staff_token, "query S($d: Date!) { shifts(date: $d) { id breaks { id } } }", json!({ "d": day })).await;
+        assert_eq!(data["shifts"].as_array().unwrap().len(), 1, "staff read the schedule");
+        let break_id = data["shifts"][0]["breaks"][0]["id"].clone();
+        let remove = shift_mutation("removeShiftBreak", "id: $id", "$id: ID!");
+        let data = api.data(&api.manager_token, &remove, json!({ "id": break_id })).await;
+        assert_eq!(data["removeShiftBreak"]["breaks"], json!([]));
+        let data = api.data(&api.manager_token, "mutation D($id: ID!) { deleteShift(id: $id) }", json!({ "id": id })).await;
+        assert_eq!(data["deleteShift"], id.as_str());
+        let data = api.data(&api.staff_token, "query S($d: Date!) { shifts(date: $d) { id } }", json!({ "d": day })).await;
+        assert_eq!(data["shifts"], json!([]));
+
+        let actions: Vec<String> = audit_of(&api, &id).await.into_iter().map(|(a, _)| a).collect();
+        assert_eq!(actions, ["shift.create", "shift.add_break", "shift.update", "shift.remove_break", "shift.delete"]);
+    }
+
+    async fn payments_are_recorded_and_refunds_never_exceed_what_was_paid(t: TestDb) {
+        let api = Api::start(t).await;
+        let (customer, dog) = customer_with_dog(&api, "Payer", "555 880 0005").await;
+        let booking = book_today(&api, &customer, &dog).await;
+        let record = "mutation P($input: PaymentInput!) { recordPayment(input: $input) { id amountCents method status refundOf customer { name } bookingId } }";
+        let input = json!({ "input": { "customerId": customer, "bookingId": booking["id"], "amountCents": 4500, "method": "CARD" } });
+        let error = api.error(&api.staff_token, record, input.clone()).await;
+        assert_eq!(code(&error), ("forbidden", None), "{error}");
+        let data = api.data(&api.manager_token, record, input).await;
+        let payment = data["recordPayment"].clone();
+        assert_eq!((payment["status"].as_str(), payment["customer"]["name"].as_str()), (Some("SUCCEEDED"), Some("Robin Payer")));
+        for (amount, field) in [(0, "amountCents"), (-5, "amountCents")] {
+            let error = api.error(&api.manager_token, record, json!({ "input": { "customerId": customer, "amountCents": amount, "method": "CASH" } })).await;
+            assert_eq!(code(&error), ("invalid_input", Some(field)), "{error}");
+        }
+        // A booking of another customer is refused.
+        let (other, other_dog) = customer_with_dog(&api, "Other", "555 880 0006").await;
+        let others = book_today(&api, &other, &other_dog).await;
+        let error = api.error(&api.manager_token, record, json!({ "input": { "customerId": customer, "bookingId": others["id"], "amountCents": 100, "method": "CASH" } })).await;
+        assert_eq!(code(&error), ("invalid_input", Some("bookingId")), "{error}");
+
+        let refund = "mutation R($id: ID!, $amount: Int) { refundPayment(id: $id, amountCents: $amount, reason: \"Left early\") { id amountCents status refundOf note } }";
+        let data = api.data(&api.manager_token, refund, json!({ "id": payment["id"], "amount": 1000 })).await;
+        assert_eq!(data["refundPayment"]["refundOf"], payment["id"]);
+        assert_eq!((data["refundPayment"]["amountCents"].as_i64(), data["refundPayment"]["status"].as_str()), (Some(1000), Some("REFUNDED")));
+        let error = api.error(&api.manager_token, refund, json!({ "id": payment["id"], "amount": 3501 })).await;
+        assert_eq!(code(&error), ("invalid_input", Some("amountCents")), "only 3500 left: {error}");
+        let data = api.data(&api.manager_token, refund, json!({ "id": payment["id"] })).await;
+        assert_eq!(data["refundPayment"]["amountCents"], 3500, "the rest");
+        let error = api.error(&api.manager_token, refund, json!({ "id": payment["id"] })).await;
+        assert_eq!(code(&error), ("invalid_input", Some("amountCents")), "nothing left: {error}");
+        let refund_id = data["refundPayment"]["id"].clone();
+        let error = api.error(&api.manager_token, refund, json!({ "id": refund_id })).await;
+        assert_eq!(code(&error), ("invalid_input", Some("id")), "a refund is not refunded: {error}");
+
+        let day = today().to_string();
+        let list = "query L($d: Date!) { payments(from: $d, to: $d, first: 100) { edges { node { amountCents status refundOf } } } }";
+        let data = api.data(&api.manager_token, list, json!({ "d": day })).await;
+        let ours: Vec<&Value> = data["payments"]["edges"].as_array().unwrap().iter().filter(|e| e["node"]["refundOf"] == payment["id"]).collect();
+        assert_eq!(ours.len(), 2);
+        let error = api.error(&api.staff_token, list, json!({ "d": day })).await;
+        assert_eq!(code(&error), ("forbidden", None), "{error}");
+        let actions: Vec<String> = audit_of(&api, payment["id"].as_str().unwrap()).await.into_iter().map(|(a, _)| a).collect();
+        assert_eq!(actions, ["payment.record", "payment.refund", "payment.refund"]);
+    }
+
+    async fn admins_manage_staff_accounts_and_everyone_changes_their_own_password(t: TestDb) {
+        let api = Api::start(t).await;
+        let create = "mutation C($input: StaffUserInput!) { createStaffUser(input: $input) { id email role active } }";
+        let input = json!({ "input": { "email": "new@happytail.example", "name": "New Hire", "role": "STAFF", "password": "a long enough password" } });
+        // The demo has no admin: managers list staff but cannot add them.
+        let error = api.error(&api.manager_token, create, input.clone()).await;
+        assert_eq!(code(&error), ("forbidden", None), "{error}");
+        let data = api.data(&api.manager_token, "{ staffUsers { email } }", json!({})).await;
+        assert!(data["staffUsers"].as_array().unwrap().len() >= 2);
+        let error = api.error(&api.staff_token, "{ staffUsers { email } }", json!({})).await;
+        assert_eq!(code(&error), ("forbidden", None), "{error}");
+
+        let admin_id = {
+            let record = aim::db::staff::StaffUserRecord {
+                id: StaffUserId::new(),
+                email: "boss@happytail.example".into(),
+                name: "Boss".into(),
+                role: Role::Admin,
+                password_hash: aim::auth::hash_password("boss password long".into()).await.unwrap(),
+                active: true,
+                created_at: aim::domain::now(),
+                updated_at: aim::domain::now(),
+            };
+            aim::db::staff::insert(&mut api.t.db.conn().await.unwrap(), &record).await.unwrap();
+            record.id
+        };
+        let admin = token(admin_id, Role::Admin);
+        let error = api.error(&admin, create, json!({ "input": { "email": "x@happytail.example", "name": "X", "role": "STAFF", "password": "short" } })).await;
+        assert_eq!(code(&error), ("invalid_input", Some("password")), "{error}");
+        let data = api.data(&admin, create, input.clone()).await;
+        let new_id = data["createStaffUser"]["id"].clone();
+        let error = api.error(&admin, create, input).await;
+        assert_eq!(code(&error), ("already_exists", Some("email")), "{error}");
+
+        let update = "mutation U($id: ID!, $role: StaffRole, $active: Boolean) { updateStaffUser(id: $id, role: $role, active: $active) { role active } }";
+        let data = api.data(&admin, update, json!({ "id": new_id, "role": "MANAGER" })).await;
+        assert_eq!(data["updateStaffUser"], json!({ "role": "MANAGER", "active": true }));
+        let error = api.error(&admin, update, json!({ "id": admin_id.to_string(), "active": false })).await;
+        assert_eq!(code(&error), ("invalid_input", Some("active")), "the only admin stays: {error}");
+        api.data(&admin, update, json!({ "id": new_id, "active": false })).await;
+        let login = api.server.client.post(api.server.url("/api/v2/auth/login")).json(&json!({ "email": "new@happytail.example", "password": "a long enough password" })).send().await.unwrap();
+        assert_eq!(login.status(), StatusCode::UNAUTHORIZED, "deactivated");
+
+        let change = "mutation P($current: String!, $new: String!) { changePassword(current: $current, new: $new) }";
+        let error = api.error(&admin, change, json!({ "current": "wrong password!!", "new": "a brand new password" })).await;
+        assert_eq!(code(&error), ("invalid_input", Some("current")), "{error}");
+        let data = api.data(&admin, change, json!({ "current": "boss password long", "new": "a brand new password" })).await;
+        assert_eq!(data["changePassword"], true);
+        let login = api.server.client.post(api.server.url("/api/v2/auth/login")).json(&json!({ "email": "boss@happytail.example", "password": "a brand new password" })).send().await.unwrap();
+        assert_eq!(login.status(), StatusCode::OK);
+    }
+}

@@ -11,6 +11,7 @@ pub mod facility;
 pub mod loaders;
 pub mod records;
 pub mod scalars;
+pub mod shifts;
 pub mod staff;
 pub mod stream;
 pub mod ws;
@@ -39,6 +40,7 @@ pub struct Query(
     chat::ChatQuery,
     facility::FacilityQuery,
     records::RecordsQuery,
+    shifts::ShiftsQuery,
     alerts::AlertQuery,
 );
 
@@ -49,6 +51,7 @@ pub struct Mutation(
     chat::ChatMutation,
     alerts::AlertMutation,
     records::RecordsMutation,
+    shifts::ShiftsMutation,
     staff::StaffMutation,
 );
 
