@@ -77,6 +77,14 @@ both_backends! {
         assert_eq!(again.status, ActionStatus::Executed);
         assert_eq!(again.result, confirmed.result);
         assert_eq!(bookings_of_pepper(&c).await, 1, "a repeated confirm does not book twice");
+
+        // The audit log says AIM booked it, for the staff user who confirmed.
+        let manager = aim::domain::Actor { role: aim::domain::Role::Manager, ..c.staff };
+        let entries = c.aim.facility().audit_log(&manager, None, None, 10).await.unwrap();
+        let booked: Vec<_> = entries.iter().filter(|e| e.action == "booking.create").collect();
+        assert_eq!(booked.len(), 1);
+        assert_eq!(booked[0].channel, aim::domain::AuditChannel::Aim);
+        assert_eq!(booked[0].actor_id, Some(c.staff.staff_user_id));
     }
 
     async fn racing_confirmations_execute_once(t: TestDb) {
