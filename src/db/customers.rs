@@ -73,6 +73,25 @@ macro_rules! by_ids {
     }};
 }
 
+/// Runs `SELECT …` of rows with `created_at` and `id`, newest first, after the position
+/// `after`, at most `limit`.
+macro_rules! newest_first {
+    ($c:expr, $select:expr, $after:expr, $limit:expr) => {{
+        let (at, id) = $after.unzip();
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{} WHERE ($1 IS NULL OR created_at < $1 OR (created_at = $1 AND id < $2)) \
+             ORDER BY created_at DESC, id DESC LIMIT $3",
+            $select
+        ));
+        Ok(on_conn!($c, |conn| sqlx::query_as(sql)
+            .bind(at)
+            .bind(id)
+            .bind($limit)
+            .fetch_all(conn)
+            .await)?)
+    }};
+}
+
 pub async fn customers_by_ids(
     c: &mut impl AsConn,
     ids: &[CustomerId],
@@ -90,17 +109,7 @@ pub async fn customers_page(
     after: Option<(DateTime<Utc>, CustomerId)>,
     limit: i64,
 ) -> DbResult<Vec<CustomerRecord>> {
-    let (at, id) = after.unzip();
-    let sql = sqlx::AssertSqlSafe(format!(
-        "{CUSTOMER} WHERE ($1 IS NULL OR created_at < $1 OR (created_at = $1 AND id < $2)) \
-         ORDER BY created_at DESC, id DESC LIMIT $3"
-    ));
-    Ok(on_conn!(c, |conn| sqlx::query_as(sql)
-        .bind(at)
-        .bind(id)
-        .bind(limit)
-        .fetch_all(conn)
-        .await)?)
+    newest_first!(c, CUSTOMER, after, limit)
 }
 
 /// Writes every editable field of a customer, if it still has `updated_at` `expected`;
@@ -149,17 +158,7 @@ pub async fn dogs_page(
     after: Option<(DateTime<Utc>, DogId)>,
     limit: i64,
 ) -> DbResult<Vec<DogRecord>> {
-    let (at, id) = after.unzip();
-    let sql = sqlx::AssertSqlSafe(format!(
-        "{DOG} WHERE ($1 IS NULL OR created_at < $1 OR (created_at = $1 AND id < $2)) \
-         ORDER BY created_at DESC, id DESC LIMIT $3"
-    ));
-    Ok(on_conn!(c, |conn| sqlx::query_as(sql)
-        .bind(at)
-        .bind(id)
-        .bind(limit)
-        .fetch_all(conn)
-        .await)?)
+    newest_first!(c, DOG, after, limit)
 }
 
 /// Writes every editable field of a dog, if it still has `updated_at` `expected`; returns

@@ -190,7 +190,7 @@ fn next_updated_at(previous: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc>
 }
 
 /// The row's current `updated_at` must be the one the caller read, when it says which.
-fn check_fresh(
+pub(crate) fn check_fresh(
     entity: &'static str,
     expected: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
@@ -219,16 +219,18 @@ fn birthdate(date: Option<NaiveDate>, today: NaiveDate) -> FacilityResult<Option
     }
 }
 
-async fn customer_for_update(
+/// The customer `id`, or `not_found` naming `field` (the input that named it, if any).
+pub(crate) async fn existing_customer(
     c: &mut impl AsConn,
     id: CustomerId,
+    field: Option<&'static str>,
 ) -> FacilityResult<CustomerRecord> {
     db::customers::customer(c, id)
         .await?
         .ok_or_else(|| FacilityError::NotFound {
             entity: "customer",
             id: id.to_string(),
-            field: None,
+            field,
         })
 }
 
@@ -355,7 +357,7 @@ impl Facility {
         now: DateTime<Utc>,
     ) -> FacilityResult<CustomerRecord> {
         let mut tx = self.db().begin().await?;
-        let before = customer_for_update(&mut tx, id).await?;
+        let before = existing_customer(&mut tx, id, None).await?;
         check_fresh("customer", expected_updated_at, before.updated_at)?;
         let mut after = before.clone();
         if let Some(name) = &patch.first_name {
@@ -380,7 +382,7 @@ impl Facility {
         after.updated_at = next_updated_at(before.updated_at, now);
         if !db::customers::update_customer(&mut tx, &after, before.updated_at).await? {
             // Changed between the read and the write (another replica): say so.
-            let current = customer_for_update(&mut tx, id).await?;
+            let current = existing_customer(&mut tx, id, None).await?;
             return Err(FacilityError::StaleUpdate {
                 entity: "customer",
                 expected: before.updated_at,
@@ -470,13 +472,7 @@ impl Facility {
         if let Some(owner) = patch.owner_id
             && owner != before.customer_id
         {
-            if db::customers::customer(&mut tx, owner).await?.is_none() {
-                return Err(FacilityError::NotFound {
-                    entity: "customer",
-                    id: owner.to_string(),
-                    field: Some("owner_id"),
-                });
-            }
+            existing_customer(&mut tx, owner, Some("owner_id")).await?;
             after.customer_id = owner;
         }
         if let Some(name) = &patch.name {

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::audit::{self, Author, Changes};
 use super::bookings::{DAY_CLOSES, DAY_OPENS, MAX_STAY_DAYS, check_vaccinations};
+use super::customers::check_fresh;
 use super::{Facility, FacilityError, FacilityResult, check_range, clock};
 use crate::db::bookings::BookingRecord;
 use crate::db::{self, Tx, WriteLock};
@@ -69,6 +70,16 @@ async fn booking_in(tx: &mut Tx, id: BookingId) -> FacilityResult<BookingRecord>
             id: id.to_string(),
             field: None,
         })
+}
+
+/// The dogs of booking `id`.
+async fn dogs_of(tx: &mut Tx, id: BookingId) -> FacilityResult<Vec<db::bookings::DogRow>> {
+    let ids: Vec<DogId> = db::bookings::dogs_of_bookings(tx, &[id])
+        .await?
+        .into_iter()
+        .map(|(_, dog)| dog)
+        .collect();
+    Ok(db::bookings::dogs(tx, &ids).await?)
 }
 
 /// New dates for a booking not yet arrived.
@@ -155,13 +166,8 @@ impl Facility {
                         today,
                     });
                 }
-                let dogs: Vec<DogId> = db::bookings::dogs_of_bookings(&mut tx, &[id])
-                    .await?
-                    .into_iter()
-                    .map(|(_, dog)| dog)
-                    .collect();
-                let rows = db::bookings::dogs(&mut tx, &dogs).await?;
-                check_vaccinations(&mut tx, &rows, last_day).await?;
+                let dogs = dogs_of(&mut tx, id).await?;
+                check_vaccinations(&mut tx, &dogs, last_day).await?;
             }
             Move::NoShow if now < before.start_at => {
                 return Err(FacilityError::WrongDay {
@@ -213,15 +219,7 @@ impl Facility {
         let mut tx = self.db().begin().await?;
         db::lock(&mut tx, WriteLock::Bookings).await?;
         let before = booking_in(&mut tx, id).await?;
-        if let Some(expected) = expected_updated_at
-            && expected != before.updated_at
-        {
-            return Err(FacilityError::StaleUpdate {
-                entity: "booking",
-                expected,
-                updated_at: before.updated_at,
-            });
-        }
+        check_fresh("booking", expected_updated_at, before.updated_at)?;
         if !before.status.is_expected() {
             return Err(FacilityError::InvalidTransition {
                 from: before.status,

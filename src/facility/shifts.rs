@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::audit::{self, Author, Changes};
 use super::clock::ClockTime;
+use super::customers::check_fresh;
 use super::{Facility, FacilityError, FacilityResult};
 use crate::db::schedules::{BreakRecord, ShiftRecord};
 use crate::db::{self, AsConn};
@@ -180,15 +181,7 @@ impl Facility {
         author.require_manager("planning shifts")?;
         let mut tx = self.db().begin().await?;
         let before = shift_in(&mut tx, id, None).await?;
-        if let Some(expected) = expected_updated_at
-            && expected != before.updated_at
-        {
-            return Err(FacilityError::StaleUpdate {
-                entity: "shift",
-                expected,
-                updated_at: before.updated_at,
-            });
-        }
+        check_fresh("shift", expected_updated_at, before.updated_at)?;
         let start = patch.start.as_deref().unwrap_or(&before.start_time);
         let end = patch.end.as_deref().unwrap_or(&before.end_time);
         let times = span(start, end)?;

@@ -68,6 +68,33 @@ async fn staff_by_id(c: &mut impl AsConn, id: StaffUserId) -> FacilityResult<Sta
         })
 }
 
+/// Stores a new password hash for `user` in `tx`, records that it changed (not the hash) and
+/// commits.
+async fn write_password(
+    mut tx: db::Tx,
+    author: &Author,
+    mut user: StaffUserRecord,
+    hash: String,
+    now: DateTime<Utc>,
+) -> FacilityResult<StaffUser> {
+    user.password_hash = hash;
+    user.updated_at = now;
+    db::staff::update(&mut tx, &user).await?;
+    let changes = Changes::default().with("password", "***", "(changed)");
+    audit::record(
+        &mut tx,
+        author,
+        "staff.password",
+        "staff_user",
+        user.id.0,
+        changes,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user.into())
+}
+
 /// What a staff user looks like in the audit log: never the hash.
 fn audited(user: &StaffUserRecord) -> serde_json::Value {
     json!({ "email": user.email, "name": user.name, "role": user.role, "active": user.active })
@@ -144,23 +171,8 @@ impl Facility {
         check_password("password", password)?;
         let hash = hash(password).await?;
         let mut tx = self.db().begin().await?;
-        let mut user = staff_by_email(&mut tx, email).await?;
-        user.password_hash = hash;
-        user.updated_at = now;
-        db::staff::update(&mut tx, &user).await?;
-        let changes = Changes::default().with("password", "***", "(changed)");
-        audit::record(
-            &mut tx,
-            author,
-            "staff.password",
-            "staff_user",
-            user.id.0,
-            changes,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(user.into())
+        let user = staff_by_email(&mut tx, email).await?;
+        write_password(tx, author, user, hash, now).await
     }
 
     /// A staff user changes their own password, proving the current one.
@@ -196,22 +208,8 @@ impl Facility {
         }
         let hash = hash(new).await?;
         let mut tx = self.db().begin().await?;
-        let mut user = staff_by_id(&mut tx, actor.staff_user_id).await?;
-        user.password_hash = hash;
-        user.updated_at = now;
-        db::staff::update(&mut tx, &user).await?;
-        let changes = Changes::default().with("password", "***", "(changed)");
-        audit::record(
-            &mut tx,
-            author,
-            "staff.password",
-            "staff_user",
-            user.id.0,
-            changes,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        let user = staff_by_id(&mut tx, actor.staff_user_id).await?;
+        write_password(tx, author, user, hash, now).await?;
         Ok(())
     }
 

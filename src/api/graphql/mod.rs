@@ -24,7 +24,7 @@ use axum::extract::State;
 
 use super::AppState;
 use super::auth::Staff;
-use super::error::ApiError;
+use super::error::{self, ApiError};
 use crate::auth::Authenticated;
 use crate::db::Db;
 use crate::domain::Actor;
@@ -124,6 +124,16 @@ pub(crate) fn actor(ctx: &Context<'_>) -> async_graphql::Result<Actor> {
         staff_user_id: staff.id,
         role: staff.role,
     })
+}
+
+/// The author of a write made through GraphQL: the token's staff user, in this request (as
+/// the audit log records it).
+pub(crate) fn author(ctx: &Context<'_>) -> async_graphql::Result<crate::facility::Author> {
+    Ok(crate::facility::Author::staff(
+        actor(ctx)?,
+        crate::domain::AuditChannel::Graphql,
+        Some(error::current_request_id()),
+    ))
 }
 
 /// A service or loader put into the schema or request data.

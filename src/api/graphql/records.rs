@@ -18,12 +18,12 @@ use super::loaders::{
 };
 use super::scalars::Date;
 use super::staff::StaffUser;
-use super::{actor, caller, data, gql_error, load_error, parse_id};
-use crate::api::error::{ApiError, current_request_id};
+use super::{actor, author, caller, data, gql_error, load_error, parse_id};
+use crate::api::error::ApiError;
 use crate::db::bookings::{BookingFilter, BookingRecord, ServiceRow};
 use crate::db::customers::{CustomerRecord, DogRecord, VaccinationRecord};
 use crate::db::{self, Db};
-use crate::domain::{self, AuditChannel as Channel, BookingId, CustomerId, DogId};
+use crate::domain::{self, BookingId, CustomerId, DogId};
 use crate::facility::audit::AuditEntry;
 use crate::facility::bookings::BookingRequest;
 use crate::facility::customers::{
@@ -32,7 +32,7 @@ use crate::facility::customers::{
 };
 use crate::facility::desk::{Move, RescheduleInput as NewDates};
 use crate::facility::search::{vaccine_records, worst_state};
-use crate::facility::{Author, Facility, clock};
+use crate::facility::{Facility, FacilityResult, clock};
 
 const CUSTOMERS: &str = "customer";
 const DOGS: &str = "dog";
@@ -42,15 +42,6 @@ const AUDIT: &str = "audit";
 const SEARCH: &str = "search";
 /// The most search results a list pages through (the search's own cap).
 const MAX_SEARCH_RESULTS: usize = crate::facility::search::MAX_LIMIT as usize;
-
-/// The author of a write made through GraphQL: the token's staff user, in this request.
-fn author(ctx: &Context<'_>) -> Result<Author> {
-    Ok(Author::staff(
-        actor(ctx)?,
-        Channel::Graphql,
-        Some(current_request_id()),
-    ))
-}
 
 fn facility<'c>(ctx: &Context<'c>) -> Result<&'c Facility> {
     data::<Facility>(ctx)
@@ -103,6 +94,45 @@ fn ranked_page<C: connection::Connection, T>(
         end_cursor: edges.last().map(|(c, _)| c.clone()),
     };
     C::of(edges, page_info)
+}
+
+/// A page of customers or dogs: with `search`, the ranked matches (paged by rank, at most the
+/// search's 50); without, newest first.
+#[allow(clippy::too_many_arguments)] // the list's arguments and its three ways to read records
+async fn records_page<C: connection::Connection, R, Id>(
+    kind: &str,
+    search: Option<String>,
+    first: Option<i32>,
+    after: Option<String>,
+    matches: impl AsyncFnOnce(String, u32) -> FacilityResult<Vec<Id>>,
+    by_ids: impl AsyncFnOnce(Vec<Id>) -> FacilityResult<Vec<R>>,
+    newest: impl AsyncFnOnce(Option<(DateTime<Utc>, uuid::Uuid)>, i64) -> FacilityResult<Vec<R>>,
+    position: impl Fn(&R) -> (DateTime<Utc>, uuid::Uuid),
+    node: impl Fn(R) -> C::Node,
+) -> Result<C> {
+    let size = page_size(first).map_err(gql_error)?;
+    if let Some(query) = search {
+        let offset = search_offset(after.as_deref(), kind)?;
+        let wanted = (offset + size + 1).min(MAX_SEARCH_RESULTS);
+        let ids = matches(query, wanted as u32)
+            .await
+            .map_err(|e| gql_error(search_error(e)))?;
+        let found = by_ids(ids.into_iter().skip(offset).collect())
+            .await
+            .map_err(gql_error)?;
+        return Ok(ranked_page(kind, found, offset, size, node));
+    }
+    let after = Cursor::after(after.as_deref(), kind).map_err(gql_error)?;
+    let rows = newest(after, fetch_limit(size)).await.map_err(gql_error)?;
+    Ok(connection::page(
+        rows,
+        size,
+        |r| {
+            let (at, id) = position(r);
+            Cursor::new(kind, at, id)
+        },
+        node,
+    ))
 }
 
 /// How a dog's required vaccinations stand today.
@@ -567,32 +597,25 @@ impl RecordsQuery {
         after: Option<String>,
     ) -> Result<CustomerConnection> {
         actor(ctx)?;
-        let size = page_size(first).map_err(gql_error)?;
         let facility = facility(ctx)?;
-        if let Some(query) = search {
-            let offset = search_offset(after.as_deref(), CUSTOMERS)?;
-            let wanted = (offset + size + 1).min(MAX_SEARCH_RESULTS);
-            let matches = facility
-                .search_customers(&query, Some(wanted as u32))
-                .await
-                .map_err(|e| gql_error(search_error(e)))?;
-            let ids: Vec<CustomerId> = matches.iter().skip(offset).map(|m| m.id).collect();
-            let found = facility.customers_by_ids(&ids).await.map_err(gql_error)?;
-            return Ok(ranked_page(CUSTOMERS, found, offset, size, Customer));
-        }
-        let after = Cursor::after(after.as_deref(), CUSTOMERS)
-            .map_err(gql_error)?
-            .map(|(at, id)| (at, CustomerId(id)));
-        let rows = facility
-            .customers_page(after, fetch_limit(size))
-            .await
-            .map_err(gql_error)?;
-        Ok(connection::page(
-            rows,
-            size,
-            |c| Cursor::new(CUSTOMERS, c.created_at, c.id.0),
+        records_page(
+            CUSTOMERS,
+            search,
+            first,
+            after,
+            async |query, wanted| {
+                let found = facility.search_customers(&query, Some(wanted)).await?;
+                Ok(found.into_iter().map(|m| m.id).collect())
+            },
+            async |ids: Vec<CustomerId>| facility.customers_by_ids(&ids).await,
+            async |after, limit| {
+                let after = after.map(|(at, id)| (at, CustomerId(id)));
+                facility.customers_page(after, limit).await
+            },
+            |c| (c.created_at, c.id.0),
             Customer,
-        ))
+        )
+        .await
     }
 
     /// One customer; null when there is none with this id.
@@ -617,33 +640,26 @@ impl RecordsQuery {
         after: Option<String>,
     ) -> Result<DogConnection> {
         actor(ctx)?;
-        let size = page_size(first).map_err(gql_error)?;
         let facility = facility(ctx)?;
-        if let Some(query) = search {
-            let offset = search_offset(after.as_deref(), DOGS)?;
-            let wanted = (offset + size + 1).min(MAX_SEARCH_RESULTS);
-            let today = facility.today(now());
-            let matches = facility
-                .search_dogs(&query, Some(wanted as u32), today)
-                .await
-                .map_err(|e| gql_error(search_error(e)))?;
-            let ids: Vec<DogId> = matches.iter().skip(offset).map(|m| m.id).collect();
-            let found = facility.dogs_by_ids(&ids).await.map_err(gql_error)?;
-            return Ok(ranked_page(DOGS, found, offset, size, Dog));
-        }
-        let after = Cursor::after(after.as_deref(), DOGS)
-            .map_err(gql_error)?
-            .map(|(at, id)| (at, DogId(id)));
-        let rows = facility
-            .dogs_page(after, fetch_limit(size))
-            .await
-            .map_err(gql_error)?;
-        Ok(connection::page(
-            rows,
-            size,
-            |d| Cursor::new(DOGS, d.created_at, d.id.0),
+        records_page(
+            DOGS,
+            search,
+            first,
+            after,
+            async |query, wanted| {
+                let today = facility.today(now());
+                let found = facility.search_dogs(&query, Some(wanted), today).await?;
+                Ok(found.into_iter().map(|m| m.id).collect())
+            },
+            async |ids: Vec<DogId>| facility.dogs_by_ids(&ids).await,
+            async |after, limit| {
+                let after = after.map(|(at, id)| (at, DogId(id)));
+                facility.dogs_page(after, limit).await
+            },
+            |d| (d.created_at, d.id.0),
             Dog,
-        ))
+        )
+        .await
     }
 
     /// One dog; null when there is none with this id.

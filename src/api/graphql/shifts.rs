@@ -10,26 +10,18 @@ use super::loaders::{CustomerLoader, StaffUserLoader};
 use super::records::Customer;
 use super::scalars::Date;
 use super::staff::StaffUser;
-use super::{actor, data, gql_error, load_error, parse_id};
-use crate::api::error::{ApiError, current_request_id};
+use super::{actor, author, data, gql_error, load_error, parse_id};
+use crate::api::error::ApiError;
 use crate::db::payments::PaymentRecord;
-use crate::domain::{self, AuditChannel, PaymentId, StaffScheduleId};
+use crate::domain::{self, PaymentId, StaffScheduleId};
+use crate::facility::Facility;
 use crate::facility::payments::PaymentInput as NewPayment;
 use crate::facility::shifts::{
     BreakInput as NewBreak, ShiftInput as NewShift, ShiftPatch as ShiftChanges,
 };
 use crate::facility::staffing::ShiftView;
-use crate::facility::{Author, Facility};
 
 const PAYMENTS: &str = "payment";
-
-fn author(ctx: &Context<'_>) -> Result<Author> {
-    Ok(Author::staff(
-        actor(ctx)?,
-        AuditChannel::Graphql,
-        Some(current_request_id()),
-    ))
-}
 
 /// Kinds of staff break.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::caller;
+use super::{author, caller};
 use crate::db::staff;
 use crate::domain::Role;
 
@@ -69,14 +69,6 @@ pub struct StaffUserInput {
     pub role: StaffRole,
     /// At least 12 characters.
     pub password: String,
-}
-
-fn author(ctx: &Context<'_>) -> async_graphql::Result<crate::facility::Author> {
-    Ok(crate::facility::Author::staff(
-        super::actor(ctx)?,
-        crate::domain::AuditChannel::Graphql,
-        Some(crate::api::error::current_request_id()),
-    ))
 }
 
 /// Staff accounts: listed by managers, managed by admins.
