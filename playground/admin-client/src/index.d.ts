@@ -193,6 +193,12 @@ export type VaccinationState = 'CURRENT' | 'EXPIRING_SOON' | 'EXPIRED' | 'MISSIN
 /** What is wrong with a vaccination (compliance flags). */
 export type VaccinationStatus = 'EXPIRED' | 'MISSING' | 'EXPIRING_SOON';
 export type ShiftRole = 'HANDLER' | 'FRONT_DESK' | 'GROOMER' | 'TRAINER' | 'MANAGER';
+/** A staff user's role in the schema (`StaffRole`); the REST shapes have it in lower case. */
+export type StaffAccountRole = 'STAFF' | 'MANAGER' | 'ADMIN';
+export type BreakType = 'LUNCH' | 'SHORT' | 'PERSONAL';
+export type PaymentMethod = 'CARD' | 'CASH' | 'CHECK' | 'POINTS' | 'OTHER';
+/** A payment's state; a refund is a payment of its own, `REFUNDED`. */
+export type PaymentStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'REFUNDED';
 /** Through which door a write came. */
 export type AuditChannel = 'GRAPHQL' | 'REST' | 'AIM' | 'CLI' | 'SYSTEM';
 
@@ -499,6 +505,129 @@ export interface AuditLogQuery extends PageQuery {
   entityId?: Uuid | null;
 }
 
+/** A staff account (the schema's `StaffUser`). */
+export interface StaffAccount {
+  id: Uuid;
+  /** Sign-in email, lower-case. */
+  email: string;
+  name: string;
+  role: StaffAccountRole;
+  /** Whether they can still sign in. */
+  active: boolean;
+  createdAt: Instant;
+}
+
+/** A break of a shift. */
+export interface ShiftBreak {
+  id: Uuid;
+  /** Local `HH:MM`. */
+  start: string;
+  /** Local `HH:MM`. */
+  end: string;
+  type: BreakType;
+}
+
+/** A staff user's shift on a facility date, with its breaks. */
+export interface Shift {
+  id: Uuid;
+  staffUser: Pick<StaffAccount, 'id' | 'name' | 'email' | 'role'>;
+  date: FacilityDate;
+  /** Local `HH:MM`. */
+  start: string;
+  /** Local `HH:MM`. */
+  end: string;
+  role: ShiftRole;
+  /** Earliest first. */
+  breaks: ShiftBreak[];
+  /** When it (or one of its breaks) last changed: pass it as `expectedUpdatedAt` to `updateShift`. */
+  updatedAt: Instant;
+}
+
+/** A new shift; it may not overlap another of the staff user's that day. */
+export interface ShiftInput {
+  /** An active staff user. */
+  staffUserId: Uuid;
+  date: FacilityDate;
+  /** Local `HH:MM`. */
+  start: string;
+  /** Local `HH:MM`, after `start`. */
+  end: string;
+  role: ShiftRole;
+}
+
+/** Changes to a shift: a field left out (or null) stays as it is. */
+export interface ShiftPatch {
+  start?: string | null;
+  end?: string | null;
+  role?: ShiftRole | null;
+}
+
+/** A break inside its shift, overlapping none of its other breaks. */
+export interface ShiftBreakInput {
+  /** Local `HH:MM`. */
+  start: string;
+  /** Local `HH:MM`, after `start`. */
+  end: string;
+  type: BreakType;
+}
+
+/** A payment received, or a refund of one (`REFUNDED`, with `refundOf`). */
+export interface Payment {
+  id: Uuid;
+  customer: { id: Uuid; name: string };
+  /** The booking paid for, if any. */
+  bookingId: Uuid | null;
+  /** Always positive; a refund's amount is what was given back. */
+  amountCents: number;
+  method: PaymentMethod;
+  status: PaymentStatus;
+  paidAt: Instant | null;
+  /** For a refund: the payment it gives back. */
+  refundOf: Uuid | null;
+  /** The payment's note, or the refund's reason. */
+  note: string | null;
+}
+
+/** A payment received at the desk. */
+export interface PaymentInput {
+  customerId: Uuid;
+  /** A booking of the same customer. */
+  bookingId?: Uuid | null;
+  /** 1 to 10,000,000. */
+  amountCents: number;
+  method: PaymentMethod;
+  note?: string | null;
+}
+
+export interface RefundOptions {
+  /** What to give back; left out: all that is left of the payment. */
+  amountCents?: number | null;
+  reason?: string | null;
+}
+
+export interface PaymentQuery extends PageQuery {
+  /** The first day (facility date). */
+  from: FacilityDate;
+  /** The last day, inclusive (default `from`; at most 366 days in all). */
+  to?: FacilityDate;
+}
+
+/** A new staff account. */
+export interface StaffUserInput {
+  email: string;
+  name: string;
+  role: StaffAccountRole;
+  /** At least 12 characters. */
+  password: string;
+}
+
+/** Changes to a staff account: a field left out (or null) stays as it is. */
+export interface StaffUserChanges {
+  role?: StaffAccountRole | null;
+  /** False: they can no longer sign in. */
+  active?: boolean | null;
+}
+
 export interface AimClientOptions {
   /** The server's origin, e.g. `http://127.0.0.1:8080`; empty (the default) in a page it serves. */
   baseUrl?: string;
@@ -627,6 +756,43 @@ export interface AimClient {
 
   /** Every write, newest first, or those of one record (managers and admins: else `forbidden`). */
   getAuditLog(query?: AuditLogQuery): Promise<Page<'entries', AuditLogEntry>>;
+
+  // Shifts, payments and staff accounts. Writing shifts, and reading or writing payments:
+  // managers and admins; staff are refused with `forbidden`.
+
+  /** The shifts of a facility date, earliest first, with their breaks (any staff user). */
+  getShifts(date: FacilityDate): Promise<Shift[]>;
+  /** `invalid_input` (field `start`) when it overlaps another of the staff user's shifts. */
+  createShift(input: ShiftInput): Promise<Shift>;
+  /** With `expectedUpdatedAt` (its `updatedAt` as read), `stale_update` if it changed since. */
+  updateShift(id: string, patch: ShiftPatch, expectedUpdatedAt?: Instant | null): Promise<Shift>;
+  /** Deletes a shift with its breaks; resolves with its id. */
+  deleteShift(id: string): Promise<Uuid>;
+  /** Adds a break; resolves with the shift as it now stands. */
+  addShiftBreak(shiftId: string, input: ShiftBreakInput): Promise<Shift>;
+  /** Removes a break (by the break's id); resolves with its shift as it now stands. */
+  removeShiftBreak(id: string): Promise<Shift>;
+
+  /** Payments and refunds paid on the days `from` to `to`, newest first. */
+  getPayments(query: PaymentQuery): Promise<Page<'payments', Payment>>;
+  recordPayment(input: PaymentInput): Promise<Payment>;
+  /**
+   * Gives back part or all of a payment; resolves with the refund. `invalid_input` (field
+   * `amountCents`) for more than is left of it.
+   */
+  refundPayment(id: string, options?: RefundOptions): Promise<Payment>;
+
+  /** Every staff account, by name (managers and admins). */
+  getStaffUsers(): Promise<StaffAccount[]>;
+  /** Adds a staff account (admins). */
+  createStaffUser(input: StaffUserInput): Promise<StaffAccount>;
+  /** Changes a staff account's role, or whether they can sign in (admins). */
+  updateStaffUser(id: string, changes: StaffUserChanges): Promise<StaffAccount>;
+  /**
+   * Changes the signed-in user's own password: `invalid_input` with field `current` (not their
+   * password) or `new` (under 12 characters, or the same).
+   */
+  changePassword(current: string, next: string): Promise<boolean>;
 
   /**
    * Live alert events (created, read, resolved). After a lost connection it reconnects with

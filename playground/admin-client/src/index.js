@@ -2,8 +2,8 @@
 // REST shims under /api/v2/admin/aim, chat turns streamed as server-sent events as AIM writes
 // them, pending actions, live alert events over GraphQL on a WebSocket (graphql-transport-ws),
 // resumed after a lost connection from the last event seen, and the facility's records
-// (customers, dogs, vaccinations, bookings and their moves at the front desk, the audit log)
-// over GraphQL, in the schema's shapes.
+// (customers, dogs, vaccinations, bookings and their moves at the front desk, the audit log,
+// shifts and breaks, payments and refunds, staff accounts) over GraphQL, in the schema's shapes.
 
 import { createClient } from 'graphql-ws';
 
@@ -49,6 +49,9 @@ const FACILITY_STATUS_FIELDS = `date at localTime dogsOnSite dogsExpected dogsBo
     firstInvalidBooking
   }
   staffingGaps { hour dogs staffOnDuty dogsPerStaff overRatio noStaff }`;
+const SHIFT_FIELDS = 'id staffUser { id name email role } date start end role breaks { id start end type } updatedAt';
+const PAYMENT_FIELDS = 'id customer { id name } bookingId amountCents method status paidAt refundOf note';
+const STAFF_USER_FIELDS = 'id email name role active createdAt';
 const PAGE_INFO = 'pageInfo { hasNextPage endCursor }';
 
 /** Close codes after which reconnecting with the same token is pointless. */
@@ -331,6 +334,67 @@ export function createAimClient(options = {}) {
         ).auditLog,
         'entries',
       ),
+
+    getShifts: async (date) =>
+      (await graphql(`query ($date: Date!) { shifts(date: $date) { ${SHIFT_FIELDS} } }`, { date })).shifts,
+    createShift: (input) => mutate('createShift', '$input: ShiftInput!', 'input: $input', SHIFT_FIELDS, { input }),
+    updateShift: (shiftId, patch, expectedUpdatedAt) =>
+      mutate(
+        'updateShift',
+        '$id: ID!, $input: ShiftPatch!, $expectedUpdatedAt: DateTime',
+        'id: $id, input: $input, expectedUpdatedAt: $expectedUpdatedAt',
+        SHIFT_FIELDS,
+        { id: shiftId, input: patch, expectedUpdatedAt: expectedUpdatedAt ?? null },
+      ),
+    deleteShift: async (shiftId) =>
+      (await graphql('mutation ($id: ID!) { deleteShift(id: $id) }', { id: shiftId })).deleteShift,
+    addShiftBreak: (shiftId, input) =>
+      mutate('addShiftBreak', '$shiftId: ID!, $input: ShiftBreakInput!', 'shiftId: $shiftId, input: $input', SHIFT_FIELDS, {
+        shiftId,
+        input,
+      }),
+    removeShiftBreak: (breakId) => mutate('removeShiftBreak', '$id: ID!', 'id: $id', SHIFT_FIELDS, { id: breakId }),
+
+    getPayments: async ({ from, to, first, after }) =>
+      page(
+        (
+          await graphql(
+            `query ($from: Date!, $to: Date!, $first: Int, $after: String) {
+              payments(from: $from, to: $to, first: $first, after: $after) { edges { node { ${PAYMENT_FIELDS} } } ${PAGE_INFO} }
+            }`,
+            { from, to: to ?? from, first: first ?? null, after: after ?? null },
+          )
+        ).payments,
+        'payments',
+      ),
+    recordPayment: (input) => mutate('recordPayment', '$input: PaymentInput!', 'input: $input', PAYMENT_FIELDS, { input }),
+    refundPayment: (paymentId, { amountCents, reason } = {}) =>
+      mutate(
+        'refundPayment',
+        '$id: ID!, $amountCents: Int, $reason: String',
+        'id: $id, amountCents: $amountCents, reason: $reason',
+        PAYMENT_FIELDS,
+        { id: paymentId, amountCents: amountCents ?? null, reason: reason ?? null },
+      ),
+
+    getStaffUsers: async () => (await graphql(`{ staffUsers { ${STAFF_USER_FIELDS} } }`)).staffUsers,
+    createStaffUser: (input) =>
+      mutate('createStaffUser', '$input: StaffUserInput!', 'input: $input', STAFF_USER_FIELDS, { input }),
+    updateStaffUser: (staffUserId, { role, active } = {}) =>
+      mutate(
+        'updateStaffUser',
+        '$id: ID!, $role: StaffRole, $active: Boolean',
+        'id: $id, role: $role, active: $active',
+        STAFF_USER_FIELDS,
+        { id: staffUserId, role: role ?? null, active: active ?? null },
+      ),
+    changePassword: async (current, next) =>
+      (
+        await graphql('mutation ($current: String!, $next: String!) { changePassword(current: $current, new: $next) }', {
+          current,
+          next,
+        })
+      ).changePassword,
   };
 
   function wsUrl() {

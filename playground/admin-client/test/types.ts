@@ -8,6 +8,9 @@ import {
   type AimChatResponse,
   type Booking,
   type BookingStatus,
+  type Payment,
+  type Shift,
+  type StaffAccount,
   type VaccineKind,
 } from '@happytail/aim-admin-client';
 
@@ -80,4 +83,33 @@ export async function frontDesk(): Promise<void> {
   const { entries } = await api.getAuditLog({ entityId: booked.id });
   const services = await api.getServices();
   console.log(dogsOnSite <= capacity, lapsed, moved?.status, detail?.dogs.length, dogDetail?.vaccinations[0]?.kind, page.customers[0]?.name, entries[0]?.action, services[0]?.priceCents);
+}
+
+/** A manager's day: the rota, the till and the staff list. */
+export async function managerDesk(): Promise<void> {
+  const api = createAimClient();
+  const { date } = await api.getFacilityStatus();
+  const staff: StaffAccount[] = await api.getStaffUsers();
+  const handler = staff.find((s) => s.role === 'STAFF' && s.active);
+  if (!handler) return;
+  const shift: Shift = await api.createShift({ staffUserId: handler.id, date, start: '08:00', end: '16:00', role: 'HANDLER' });
+  const withLunch = await api.addShiftBreak(shift.id, { start: '12:00', end: '12:30', type: 'LUNCH' });
+  const moved = await api.updateShift(shift.id, { end: '17:00', role: null }, withLunch.updatedAt);
+  const lunch = moved.breaks.find((b) => b.type === 'LUNCH');
+  if (lunch) await api.removeShiftBreak(lunch.id);
+  const rota = await api.getShifts(date);
+  const deleted: string = await api.deleteShift(shift.id);
+  const paid: Payment = await api.recordPayment({ customerId: handler.id, amountCents: 4500, method: 'CARD' });
+  const refund = await api.refundPayment(paid.id, { amountCents: 500, reason: 'Left early' });
+  const rest = await api.refundPayment(paid.id);
+  const { payments, nextCursor } = await api.getPayments({ from: date, to: date, first: 50 });
+  const refunded = payments.filter((p) => p.status === 'REFUNDED' && p.refundOf === paid.id);
+  try {
+    await api.createStaffUser({ email: 'sam@happytail.example', name: 'Sam', role: 'STAFF', password: 'correct horse battery' });
+    await api.updateStaffUser(handler.id, { active: false });
+  } catch (err) {
+    if (err instanceof AimApiError && err.code === 'forbidden') console.log('admins only');
+  }
+  const changed: boolean = await api.changePassword('happytail-demo', 'a much longer password');
+  console.log(rota.map((s) => `${s.staffUser.name} ${s.start}–${s.end}`), deleted, refund.amountCents + rest.amountCents, refunded.length, nextCursor, changed);
 }

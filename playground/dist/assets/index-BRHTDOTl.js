@@ -1,4 +1,4 @@
-import{c as h,j as i,r as a,a as m,G as d}from"./graphiql-BAdyMVNS.js";import{m as p,c as l,o as f}from"./session-DDnhdkBL.js";import{L as y}from"./graphql-SEUE9Dog.js";const g=`# Welcome to the AIM GraphQL playground.
+import{c as h,j as i,r as a,a as m,G as d}from"./graphiql-BAdyMVNS.js";import{m as p,c as l,o as f}from"./session-N2R7nGCk.js";import{L as y}from"./graphql-SEUE9Dog.js";const g=`# Welcome to the AIM GraphQL playground.
 #
 # Sign in above (or paste a token); requests then carry "Authorization: Bearer …" and
 # subscriptions send it in the WebSocket's connection_init. Pick an operation and run it
