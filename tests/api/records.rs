@@ -114,11 +114,12 @@ async fn status(api: &Api) -> (u64, u64, u64) {
     let data = api
         .data(
             &api.staff_token,
-            "{ facilityStatus { dogsOnSite dogsExpected dogsBooked } }",
+            "{ facilityStatus { timeZone dogsOnSite dogsExpected dogsBooked } }",
             json!({}),
         )
         .await;
     let s = &data["facilityStatus"];
+    assert_eq!(s["timeZone"], "America/New_York");
     let n = |field: &str| s[field].as_u64().unwrap();
     (n("dogsOnSite"), n("dogsExpected"), n("dogsBooked"))
 }

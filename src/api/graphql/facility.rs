@@ -42,7 +42,7 @@ impl FacilityQuery {
             .facility_status(at)
             .await
             .map_err(|err| gql_error(AimError::from(err)))?;
-        Ok(status.into())
+        Ok(FacilityStatus::of(status, facility.timezone()))
     }
 }
 
@@ -129,6 +129,9 @@ pub enum VaccinationStatus {
 pub struct FacilityStatus {
     /// The day (facility time zone).
     pub date: Date,
+    /// The facility's time zone (IANA name, e.g. `America/New_York`): its dates and local
+    /// times are in it.
+    pub time_zone: String,
     /// The moment the status describes.
     pub at: DateTime<Utc>,
     /// That moment's local time, `HH:MM`.
@@ -159,10 +162,11 @@ pub struct FacilityStatus {
     pub staffing_gaps: Vec<StaffingHour>,
 }
 
-impl From<dashboard::FacilityStatus> for FacilityStatus {
-    fn from(s: dashboard::FacilityStatus) -> Self {
+impl FacilityStatus {
+    fn of(s: dashboard::FacilityStatus, time_zone: chrono_tz::Tz) -> Self {
         FacilityStatus {
             date: s.date.into(),
+            time_zone: time_zone.name().to_owned(),
             at: s.at,
             local_time: s.local_time.to_string(),
             dogs_on_site: s.dogs_on_site,
