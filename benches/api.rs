@@ -18,8 +18,16 @@
 //! 6. `aim serve` as a child process: one alert event to N `graphql-transport-ws` subscribers
 //!    (p50/p99 delivery), added RSS per idle subscriber, idle RSS, and the binary's size.
 //!
+//! (7, customer search, is `benches/search.rs`; 8, the footprint, is taken with 6.)
+//!
+//! 9. `bookings(from, to)`: the first page of 100 of a 30-day window holding 1,500 bookings,
+//!    with customers and dogs (DataLoader-batched), vs a hand-written JOIN returning the same
+//!    JSON, and the statements per request ([`facility`]).
+//! 10. `checkInBooking` and `checkOutBooking` on bookings of today, one at a time: p50/p99
+//!     latency and statements per move.
+//!
 //! Every response is checked: a GraphQL answer with `errors`, or any status but 200, stops the
-//! run (a fast error is not a result).
+//! run (a fast error is not a result); so does a list of another length than expected.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -32,7 +40,7 @@ use aim::config::{Config, LlmKind, Secret};
 use aim::db::aim::{NewMessage, TokenCounts};
 use aim::db::{Db, PooledConn};
 use aim::domain::{ConversationId, MessageId, MessageRole, StaffUserId};
-use aim::facility::demo::DEMO_MANAGER_EMAIL;
+use aim::facility::demo::{DEMO_MANAGER_EMAIL, DEMO_STAFF_EMAIL};
 use aim::{App, Mode};
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
@@ -48,6 +56,10 @@ use tokio_tungstenite::tungstenite::Message;
 mod serve;
 use serve::{ServeProcess, rss_kib, subscribe};
 
+// In a folder of its own: a file directly in `benches/` would be a benchmark target of its own.
+#[path = "api/facility.rs"]
+mod facility;
+
 const SECRET: &str = "bench-secret-bench-secret-bench-secret";
 
 /// How long and how hard each measurement runs.
@@ -62,6 +74,8 @@ struct Plan {
     concurrency: usize,
     chat_turns: usize,
     subscribers: usize,
+    /// Bookings checked in (then out), one at a time, for their latency.
+    desk_moves: usize,
 }
 
 impl Plan {
@@ -78,6 +92,7 @@ impl Plan {
                 concurrency: 4,
                 chat_turns: 6,
                 subscribers: subscribers.unwrap_or(50),
+                desk_moves: 10,
             }
         } else {
             Plan {
@@ -87,6 +102,7 @@ impl Plan {
                 concurrency: 16,
                 chat_turns: 200,
                 subscribers: subscribers.unwrap_or(5_000),
+                desk_moves: 500,
             }
         }
     }
@@ -102,6 +118,8 @@ struct Probe {
     token: String,
     /// A GraphQL body to POST; a GET without it.
     body: Option<Value>,
+    /// A list every answer must hold: its JSON pointer and length.
+    list: Option<(&'static str, usize)>,
 }
 
 impl Probe {
@@ -110,6 +128,7 @@ impl Probe {
             url: format!("{base}/graphql"),
             token: token.to_owned(),
             body: Some(json!({ "query": query, "variables": variables })),
+            list: None,
         }
     }
 
@@ -118,6 +137,15 @@ impl Probe {
             url: format!("{base}{path}"),
             token: token.to_owned(),
             body: None,
+            list: None,
+        }
+    }
+
+    /// Every answer must hold a list of `len` items at `pointer` (e.g. `/data/bookings/edges`).
+    fn expecting(self, pointer: &'static str, len: usize) -> Probe {
+        Probe {
+            list: Some((pointer, len)),
+            ..self
         }
     }
 
@@ -139,6 +167,13 @@ impl Probe {
             .unwrap_or_else(|e| panic!("{}: not JSON ({e})", self.url));
         assert_eq!(status, 200, "{}: {body}", self.url);
         assert!(body.get("errors").is_none(), "{}: {body}", self.url);
+        if let Some((pointer, len)) = self.list {
+            let found = body
+                .pointer(pointer)
+                .and_then(Value::as_array)
+                .map(Vec::len);
+            assert_eq!(found, Some(len), "{}: {pointer} in {body}", self.url);
+        }
         body
     }
 }
@@ -354,6 +389,7 @@ fn raw_routes() -> Router<AppState> {
         .route("/bench/typename", get(raw_typename))
         .route("/bench/conversation/{id}", get(raw_conversation))
         .route("/bench/page", get(raw_page))
+        .route("/bench/bookings", get(facility::raw_bookings))
 }
 
 const PAGE_QUERY: &str = "query($c: Int!, $m: Int!) { aimConversations(first: $c) { edges { node {
@@ -365,8 +401,12 @@ const PAGE_QUERY: &str = "query($c: Int!, $m: Int!) { aimConversations(first: $c
 struct Server {
     base: String,
     db: Db,
+    state: AppState,
+    /// The demo manager's token, and their id.
     token: String,
     staff: StaffUserId,
+    /// A front-desk (`staff` role) user's token.
+    staff_token: String,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -384,6 +424,11 @@ async fn start_server(mut config: Config, with_raw: bool) -> Server {
         .token_for(DEMO_MANAGER_EMAIL, Duration::from_secs(24 * 3600))
         .await
         .expect("a token");
+    let desk = app
+        .token_for(DEMO_STAFF_EMAIL, Duration::from_secs(24 * 3600))
+        .await
+        .expect("a token");
+    let state = app.state.clone();
     let staff = aim::db::staff::find_by_email(&mut db.conn().await.unwrap(), DEMO_MANAGER_EMAIL)
         .await
         .unwrap()
@@ -408,8 +453,10 @@ async fn start_server(mut config: Config, with_raw: bool) -> Server {
     Server {
         base: format!("http://{addr}"),
         db,
+        state,
         token: issued.token,
         staff,
+        staff_token: desk.token,
         _shutdown: tx,
     }
 }
@@ -905,12 +952,15 @@ async fn main() {
     );
     let dir = tempfile::tempdir().unwrap();
     let sqlite = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
-    // `AIM_BENCH_ONLY=api,chat,serve` (any of them) runs only those parts.
+    // `AIM_BENCH_ONLY=api,facility,chat,serve` (any of them) runs only those parts.
     let only = std::env::var("AIM_BENCH_ONLY").unwrap_or_default();
     let part = |name: &str| only.is_empty() || only.split(',').any(|p| p.trim() == name);
 
     if part("api") {
         api_all(&sqlite("api.db"), plan).await;
+    }
+    if part("facility") {
+        facility::facility_all(&sqlite("facility.db"), plan).await;
     }
     if part("chat") {
         chat_figures(&sqlite("chat.db"), plan).await;
