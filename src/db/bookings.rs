@@ -225,6 +225,44 @@ pub struct BookingFilter {
     pub customer_id: Option<CustomerId>,
 }
 
+/// Runs `$select` (bookings as `b`, their services as `s`) for the bookings overlapping
+/// `[from, to)` that pass `filter`, in start order, after the position `after`, at most
+/// `limit`. The SQL is built from constants and a count of placeholders; values are bound.
+macro_rules! between {
+    ($c:expr, $select:expr, $from:expr, $to:expr, $filter:expr, $after:expr, $limit:expr) => {{
+        let filter: &BookingFilter = $filter;
+        let (after_at, after_id) = $after.unzip();
+        let statuses = if filter.statuses.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " AND b.status IN ({})",
+                placeholders(7, filter.statuses.len())
+            )
+        };
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{} WHERE b.start_at < $2 AND b.end_at > $1 \
+             AND ($3 IS NULL OR b.customer_id = $3) \
+             AND ($4 IS NULL OR b.start_at > $4 OR (b.start_at = $4 AND b.id > $5)){statuses} \
+             ORDER BY b.start_at, b.id LIMIT $6",
+            $select
+        ));
+        Ok(on_conn!($c, |conn| {
+            let mut query = sqlx::query_as(sql)
+                .bind($from)
+                .bind($to)
+                .bind(filter.customer_id)
+                .bind(after_at)
+                .bind(after_id)
+                .bind($limit);
+            for status in &filter.statuses {
+                query = query.bind(*status);
+            }
+            query.fetch_all(conn).await
+        })?)
+    }};
+}
+
 /// Bookings overlapping `[from, to)` in start order, after the position `after` (start, id).
 pub async fn bookings_between(
     c: &mut impl AsConn,
@@ -234,35 +272,7 @@ pub async fn bookings_between(
     after: Option<(DateTime<Utc>, BookingId)>,
     limit: i64,
 ) -> DbResult<Vec<BookingRecord>> {
-    let (after_at, after_id) = after.unzip();
-    let statuses = if filter.statuses.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " AND b.status IN ({})",
-            placeholders(7, filter.statuses.len())
-        )
-    };
-    // Built from constants and a count of placeholders; values are bound.
-    let sql = sqlx::AssertSqlSafe(format!(
-        "{BOOKING} WHERE b.start_at < $2 AND b.end_at > $1 \
-         AND ($3 IS NULL OR b.customer_id = $3) \
-         AND ($4 IS NULL OR b.start_at > $4 OR (b.start_at = $4 AND b.id > $5)){statuses} \
-         ORDER BY b.start_at, b.id LIMIT $6"
-    ));
-    Ok(on_conn!(c, |conn| {
-        let mut query = sqlx::query_as(sql)
-            .bind(from)
-            .bind(to)
-            .bind(filter.customer_id)
-            .bind(after_at)
-            .bind(after_id)
-            .bind(limit);
-        for status in &filter.statuses {
-            query = query.bind(*status);
-        }
-        query.fetch_all(conn).await
-    })?)
+    between!(c, BOOKING, from, to, filter, after, limit)
 }
 
 /// The bookings of customers, newest start first, at most `per_customer` each.
@@ -382,4 +392,86 @@ pub async fn customer_bookings_page(
         .bind(limit)
         .fetch_all(conn)
         .await)?)
+}
+
+/// A dog of a booking, whole.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct BookedDogRow {
+    pub booking_id: BookingId,
+    #[sqlx(flatten)]
+    pub dog: super::customers::DogRecord,
+}
+
+/// The dogs of bookings, whole, by name: one statement for a page of bookings.
+pub async fn booked_dogs(
+    c: &mut impl AsConn,
+    bookings: &[BookingId],
+) -> DbResult<Vec<BookedDogRow>> {
+    if bookings.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT bd.booking_id, d.id, d.customer_id, d.name, d.breed, d.birthdate, d.notes, \
+         d.created_at, d.updated_at \
+         FROM booking_dogs bd JOIN dogs d ON d.id = bd.dog_id \
+         WHERE bd.booking_id IN ({}) ORDER BY bd.booking_id, d.name, d.id",
+        placeholders(1, bookings.len())
+    ));
+    Ok(on_conn!(c, |conn| {
+        let mut query = sqlx::query_as(sql);
+        for id in bookings {
+            query = query.bind(*id);
+        }
+        query.fetch_all(conn).await
+    })?)
+}
+
+/// A booking with its customer, from one row.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct BookingAndCustomerRow {
+    #[sqlx(flatten)]
+    pub booking: BookingRecord,
+    pub c_first_name: String,
+    pub c_last_name: String,
+    pub c_email: Option<String>,
+    pub c_phone: Option<String>,
+    pub c_notes: Option<String>,
+    pub c_created_at: DateTime<Utc>,
+    pub c_updated_at: DateTime<Utc>,
+}
+
+impl BookingAndCustomerRow {
+    pub fn split(self) -> (BookingRecord, super::customers::CustomerRecord) {
+        let customer = super::customers::CustomerRecord {
+            id: self.booking.customer_id,
+            first_name: self.c_first_name,
+            last_name: self.c_last_name,
+            email: self.c_email,
+            phone: self.c_phone,
+            notes: self.c_notes,
+            created_at: self.c_created_at,
+            updated_at: self.c_updated_at,
+        };
+        (self.booking, customer)
+    }
+}
+
+/// [`bookings_between`] with each booking's customer read in the same statement.
+pub async fn bookings_with_customers_between(
+    c: &mut impl AsConn,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    filter: &BookingFilter,
+    after: Option<(DateTime<Utc>, BookingId)>,
+    limit: i64,
+) -> DbResult<Vec<BookingAndCustomerRow>> {
+    const SELECT: &str = "SELECT b.id, b.customer_id, s.kind AS service, b.start_at, b.end_at, \
+         b.status, b.notes, b.created_by, b.created_at, b.updated_at, b.checked_in_at, \
+         b.checked_out_at, b.cancelled_at, b.cancel_reason, \
+         c.first_name AS c_first_name, c.last_name AS c_last_name, c.email AS c_email, \
+         c.phone AS c_phone, c.notes AS c_notes, c.created_at AS c_created_at, \
+         c.updated_at AS c_updated_at \
+         FROM bookings b JOIN services s ON s.id = b.service_id \
+         JOIN customers c ON c.id = b.customer_id";
+    between!(c, SELECT, from, to, filter, after, limit)
 }

@@ -11,6 +11,7 @@ use super::bookings::{DAY_CLOSES, DAY_OPENS, MAX_STAY_DAYS, check_vaccinations};
 use super::customers::check_fresh;
 use super::{Facility, FacilityError, FacilityResult, check_range, clock};
 use crate::db::bookings::BookingRecord;
+use crate::db::customers::{CustomerRecord, DogRecord};
 use crate::db::{self, Tx, WriteLock};
 use crate::domain::*;
 
@@ -82,6 +83,21 @@ async fn dogs_of(tx: &mut Tx, id: BookingId) -> FacilityResult<Vec<db::bookings:
     Ok(db::bookings::dogs(tx, &ids).await?)
 }
 
+/// What to read with each booking of a page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BookingParts {
+    pub customer: bool,
+    pub dogs: bool,
+}
+
+/// A booking with the parts asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BookingWith {
+    pub booking: BookingRecord,
+    pub customer: Option<CustomerRecord>,
+    pub dogs: Option<Vec<DogRecord>>,
+}
+
 /// New dates for a booking not yet arrived.
 #[derive(Clone, Debug)]
 pub struct RescheduleInput {
@@ -96,7 +112,9 @@ impl Facility {
         Ok(db::bookings::services(&mut self.db().conn().await?).await?)
     }
 
-    /// Bookings on the days `from..=to` (at most a year), in start order, filtered.
+    /// Bookings on the days `from..=to` (at most a year), in start order, filtered, each with
+    /// what `with` asks for read in the same round: its customer (in the same statement) and
+    /// its dogs (one more statement for the page).
     pub async fn bookings_between(
         &self,
         from: NaiveDate,
@@ -104,11 +122,49 @@ impl Facility {
         filter: &db::bookings::BookingFilter,
         after: Option<(DateTime<Utc>, BookingId)>,
         limit: i64,
-    ) -> FacilityResult<Vec<BookingRecord>> {
+        with: BookingParts,
+    ) -> FacilityResult<Vec<BookingWith>> {
         check_range("to", from, to, super::MAX_RANGE_DAYS)?;
         let (start, end) = clock::range_bounds(self.timezone(), from, to);
         let mut conn = self.db().conn().await?;
-        Ok(db::bookings::bookings_between(&mut conn, start, end, filter, after, limit).await?)
+        let mut page: Vec<BookingWith> = if with.customer {
+            db::bookings::bookings_with_customers_between(
+                &mut conn, start, end, filter, after, limit,
+            )
+            .await?
+            .into_iter()
+            .map(|row| {
+                let (booking, customer) = row.split();
+                BookingWith {
+                    booking,
+                    customer: Some(customer),
+                    dogs: None,
+                }
+            })
+            .collect()
+        } else {
+            db::bookings::bookings_between(&mut conn, start, end, filter, after, limit)
+                .await?
+                .into_iter()
+                .map(|booking| BookingWith {
+                    booking,
+                    customer: None,
+                    dogs: None,
+                })
+                .collect()
+        };
+        if with.dogs {
+            let ids: Vec<BookingId> = page.iter().map(|b| b.booking.id).collect();
+            let mut by_booking: std::collections::HashMap<BookingId, Vec<DogRecord>> =
+                std::collections::HashMap::with_capacity(page.len());
+            for row in db::bookings::booked_dogs(&mut conn, &ids).await? {
+                by_booking.entry(row.booking_id).or_default().push(row.dog);
+            }
+            for item in &mut page {
+                item.dogs = Some(by_booking.remove(&item.booking.id).unwrap_or_default());
+            }
+        }
+        Ok(page)
     }
 
     pub async fn booking(&self, id: BookingId) -> FacilityResult<Option<BookingRecord>> {
@@ -256,17 +312,13 @@ impl Facility {
         let at = |date, time: clock::ClockTime| clock::local_instant(tz, date, time.to_naive());
         let start_at = at(input.start_date, DAY_OPENS);
         let end_at = at(end_date, DAY_CLOSES);
-        let dogs: Vec<DogId> = db::bookings::dogs_of_bookings(&mut tx, &[id])
-            .await?
-            .into_iter()
-            .map(|(_, dog)| dog)
-            .collect();
-        let rows = db::bookings::dogs(&mut tx, &dogs).await?;
-        check_vaccinations(&mut tx, &rows, end_date).await?;
+        let dogs = dogs_of(&mut tx, id).await?;
+        check_vaccinations(&mut tx, &dogs, end_date).await?;
+        let dog_ids: Vec<DogId> = dogs.iter().map(|d| d.id).collect();
         self.check_places(
             &mut tx,
             before.service,
-            &dogs,
+            &dog_ids,
             input.start_date,
             end_date,
             Some(id),

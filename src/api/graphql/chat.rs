@@ -4,13 +4,12 @@
 //! Only the caller's own conversations and actions exist here: another staff user's
 //! conversation reads as `null` and mutations on it answer `not_found`.
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::connection::{self, Cursor, connection, fetch_limit, page_size};
-use super::loaders::{ActionsLoader, FirstMessages, FirstMessagesLoader, StaffUserLoader};
+use super::loaders::{ActionsLoader, FirstMessages, FirstMessagesLoader, Loaded, StaffUserLoader};
 use super::staff::StaffUser;
 use super::{actor, data, gql_error, load_error, parse_id};
 use crate::aim::Aim;
@@ -121,7 +120,7 @@ impl AimConversation {
 
     /// The staff user who owns it.
     async fn staff_user(&self, ctx: &Context<'_>) -> Result<StaffUser> {
-        data::<DataLoader<StaffUserLoader>>(ctx)?
+        data::<Loaded<StaffUserLoader>>(ctx)?
             .load_one(self.0.staff_user_id)
             .await
             .map_err(load_error)?
@@ -145,7 +144,7 @@ impl AimConversation {
         let size = page_size(first).map_err(gql_error)?;
         let after = Cursor::after(after.as_deref(), MESSAGES).map_err(gql_error)?;
         let rows = match after {
-            None => data::<DataLoader<FirstMessagesLoader>>(ctx)?
+            None => data::<Loaded<FirstMessagesLoader>>(ctx)?
                 .load_one(FirstMessages {
                     conversation_id: self.0.id,
                     limit: fetch_limit(size),
@@ -197,7 +196,7 @@ impl AimConversation {
 
     /// The actions AIM proposed in it, newest first (at most the 100 newest).
     async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<AimAction>> {
-        let rows = data::<DataLoader<ActionsLoader>>(ctx)?
+        let rows = data::<Loaded<ActionsLoader>>(ctx)?
             .load_one(self.0.id)
             .await
             .map_err(load_error)?

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
@@ -38,6 +38,10 @@ pub const BATCH_DELAY: Duration = Duration::ZERO;
 
 /// The newest actions of a conversation listed by `AimConversation.actions`.
 pub const ACTIONS_PER_CONVERSATION: i64 = 100;
+
+/// A request's DataLoader: what it loaded (or was fed) it keeps for the rest of the request,
+/// so a row one field read is not read again by another.
+pub type Loaded<L> = DataLoader<L, HashMapCache>;
 
 /// A failed load, shared by every resolver waiting on it.
 pub type LoadError = Arc<DbError>;
@@ -65,11 +69,15 @@ pub struct Batches(Arc<Mutex<Vec<BoxFuture<'static, ()>>>>);
 
 impl Batches {
     /// A DataLoader whose batch loads are queued here.
-    fn loader<L: Send + Sync + 'static>(&self, loader: L) -> DataLoader<L> {
+    fn loader<L: Send + Sync + 'static>(&self, loader: L) -> Loaded<L> {
         let queue = self.0.clone();
-        DataLoader::new(loader, move |load| {
-            queue.lock().expect("batch queue").push(load);
-        })
+        DataLoader::with_cache(
+            loader,
+            move |load| {
+                queue.lock().expect("batch queue").push(load);
+            },
+            HashMapCache::default(),
+        )
         .delay(BATCH_DELAY)
     }
 
@@ -286,19 +294,22 @@ impl Loader<DogId> for VaccinationsLoader {
     }
 }
 
-/// The dogs of bookings (their ids, by dog name).
+/// The dogs of bookings, by name.
 pub struct BookingDogsLoader(Db);
 
 impl Loader<BookingId> for BookingDogsLoader {
-    type Value = Vec<DogId>;
+    type Value = Vec<DogRecord>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[BookingId]) -> Result<HashMap<BookingId, Vec<DogId>>, LoadError> {
-        let rows = db::bookings::dogs_of_bookings(&mut self.0.conn().await?, keys).await?;
-        let pairs = grouped(keys, rows, |(booking, _)| *booking);
+    async fn load(
+        &self,
+        keys: &[BookingId],
+    ) -> Result<HashMap<BookingId, Vec<DogRecord>>, LoadError> {
+        let rows = db::bookings::booked_dogs(&mut self.0.conn().await?, keys).await?;
+        let pairs = grouped(keys, rows, |row| row.booking_id);
         Ok(pairs
             .into_iter()
-            .map(|(k, v)| (k, v.into_iter().map(|(_, dog)| dog).collect()))
+            .map(|(k, v)| (k, v.into_iter().map(|row| row.dog).collect()))
             .collect())
     }
 }

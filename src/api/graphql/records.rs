@@ -3,7 +3,6 @@
 //! every write goes through the facility services, which check it, guard it against lost
 //! updates and record it in the audit log.
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{
     Context, Enum, ID, InputObject, Json, MaybeUndefined, Object, Result, SimpleObject,
 };
@@ -14,7 +13,7 @@ use super::connection::{self, Cursor, connection, fetch_limit, page_size};
 use super::facility::{BookingStatus, ServiceKind, VaccineKind};
 use super::loaders::{
     BookingDogsLoader, CustomerBookings, CustomerBookingsLoader, CustomerLoader, DogLoader,
-    DogsOfCustomerLoader, StaffUserLoader, VaccinationsLoader,
+    DogsOfCustomerLoader, Loaded, StaffUserLoader, VaccinationsLoader,
 };
 use super::scalars::Date;
 use super::staff::StaffUser;
@@ -30,7 +29,7 @@ use crate::facility::customers::{
     CustomerInput as NewCustomer, CustomerPatch as CustomerChanges, DogInput as NewDog,
     DogPatch as DogChanges, VaccinationInput as NewVaccination,
 };
-use crate::facility::desk::{Move, RescheduleInput as NewDates};
+use crate::facility::desk::{BookingParts, Move, RescheduleInput as NewDates};
 use crate::facility::search::{vaccine_records, worst_state};
 use crate::facility::{Facility, FacilityResult, clock};
 
@@ -211,7 +210,7 @@ impl Customer {
     }
     /// Their dogs, by name.
     async fn dogs(&self, ctx: &Context<'_>) -> Result<Vec<Dog>> {
-        Ok(data::<DataLoader<DogsOfCustomerLoader>>(ctx)?
+        Ok(data::<Loaded<DogsOfCustomerLoader>>(ctx)?
             .load_one(self.0.id)
             .await
             .map_err(load_error)?
@@ -231,7 +230,7 @@ impl Customer {
         let size = page_size(first).map_err(gql_error)?;
         let after = Cursor::after(after.as_deref(), CUSTOMER_BOOKINGS).map_err(gql_error)?;
         let rows = match after {
-            None => data::<DataLoader<CustomerBookingsLoader>>(ctx)?
+            None => data::<Loaded<CustomerBookingsLoader>>(ctx)?
                 .load_one(CustomerBookings {
                     customer_id: self.0.id,
                     limit: fetch_limit(size),
@@ -255,7 +254,7 @@ impl Customer {
             rows,
             size,
             |b| Cursor::new(CUSTOMER_BOOKINGS, b.start_at, b.id.0),
-            Booking,
+            Booking::of,
         ))
     }
 }
@@ -272,7 +271,7 @@ connection!(
 
 impl Dog {
     async fn records(&self, ctx: &Context<'_>) -> Result<Vec<VaccinationRecord>> {
-        Ok(data::<DataLoader<VaccinationsLoader>>(ctx)?
+        Ok(data::<Loaded<VaccinationsLoader>>(ctx)?
             .load_one(self.0.id)
             .await
             .map_err(load_error)?
@@ -307,7 +306,7 @@ impl Dog {
     }
     /// The customer who owns the dog.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Customer> {
-        data::<DataLoader<CustomerLoader>>(ctx)?
+        data::<Loaded<CustomerLoader>>(ctx)?
             .load_one(self.0.customer_id)
             .await
             .map_err(load_error)?
@@ -416,8 +415,24 @@ impl From<ServiceRow> for Service {
     }
 }
 
-/// A booking: dogs of one customer for one service over a span of days.
-pub struct Booking(pub BookingRecord);
+/// A booking: dogs of one customer for one service over a span of days. A page of bookings
+/// reads the customers and dogs it shows with the bookings themselves; a booking read alone
+/// loads them when asked.
+pub struct Booking {
+    record: BookingRecord,
+    customer: Option<CustomerRecord>,
+    dogs: Option<Vec<DogRecord>>,
+}
+
+impl Booking {
+    pub fn of(record: BookingRecord) -> Booking {
+        Booking {
+            record,
+            customer: None,
+            dogs: None,
+        }
+    }
+}
 
 connection!(
     /// A page of bookings.
@@ -429,11 +444,14 @@ connection!(
 #[Object]
 impl Booking {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.record.id.to_string())
     }
     async fn customer(&self, ctx: &Context<'_>) -> Result<Customer> {
-        data::<DataLoader<CustomerLoader>>(ctx)?
-            .load_one(self.0.customer_id)
+        if let Some(customer) = &self.customer {
+            return Ok(Customer(customer.clone()));
+        }
+        data::<Loaded<CustomerLoader>>(ctx)?
+            .load_one(self.record.customer_id)
             .await
             .map_err(load_error)?
             .map(Customer)
@@ -441,87 +459,84 @@ impl Booking {
     }
     /// The dogs booked, by name.
     async fn dogs(&self, ctx: &Context<'_>) -> Result<Vec<Dog>> {
-        let ids = data::<DataLoader<BookingDogsLoader>>(ctx)?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
-        let mut dogs = data::<DataLoader<DogLoader>>(ctx)?
-            .load_many(ids.iter().copied())
-            .await
-            .map_err(load_error)?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| dogs.remove(id))
-            .map(Dog)
-            .collect())
+        let dogs = match &self.dogs {
+            Some(dogs) => dogs.clone(),
+            None => data::<Loaded<BookingDogsLoader>>(ctx)?
+                .load_one(self.record.id)
+                .await
+                .map_err(load_error)?
+                .unwrap_or_default(),
+        };
+        Ok(dogs.into_iter().map(Dog).collect())
     }
     async fn service(&self) -> ServiceKind {
-        self.0.service.into()
+        self.record.service.into()
     }
     /// Drop-off.
     async fn start_at(&self) -> DateTime<Utc> {
-        self.0.start_at
+        self.record.start_at
     }
     /// Pick-up.
     async fn end_at(&self) -> DateTime<Utc> {
-        self.0.end_at
+        self.record.end_at
     }
     /// The first facility day the booking occupies.
     async fn start_date(&self, ctx: &Context<'_>) -> Result<Date> {
         Ok(Date(clock::local_date(
             facility(ctx)?.timezone(),
-            self.0.start_at,
+            self.record.start_at,
         )))
     }
     /// The last facility day the booking occupies.
     async fn end_date(&self, ctx: &Context<'_>) -> Result<Date> {
         let tz = facility(ctx)?.timezone();
-        Ok(Date(clock::span_days(tz, self.0.start_at, self.0.end_at).1))
+        Ok(Date(
+            clock::span_days(tz, self.record.start_at, self.record.end_at).1,
+        ))
     }
     async fn status(&self) -> BookingStatus {
-        self.0.status.into()
+        self.record.status.into()
     }
     /// Not checked in an hour after its start.
     async fn late(&self) -> bool {
         let now = now();
-        self.0.status.is_expected()
-            && now >= self.0.start_at + crate::facility::bookings::LATE_AFTER
-            && now < self.0.end_at
+        self.record.status.is_expected()
+            && now >= self.record.start_at + crate::facility::bookings::LATE_AFTER
+            && now < self.record.end_at
     }
     async fn notes(&self) -> Option<&str> {
-        self.0.notes.as_deref()
+        self.record.notes.as_deref()
     }
     async fn checked_in_at(&self) -> Option<DateTime<Utc>> {
-        self.0.checked_in_at
+        self.record.checked_in_at
     }
     async fn checked_out_at(&self) -> Option<DateTime<Utc>> {
-        self.0.checked_out_at
+        self.record.checked_out_at
     }
     /// When it was cancelled or marked a no-show.
     async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
-        self.0.cancelled_at
+        self.record.cancelled_at
     }
     async fn cancel_reason(&self) -> Option<&str> {
-        self.0.cancel_reason.as_deref()
+        self.record.cancel_reason.as_deref()
     }
     /// The staff user who booked it, if known.
     async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<StaffUser>> {
-        let Some(id) = self.0.created_by else {
+        let Some(id) = self.record.created_by else {
             return Ok(None);
         };
-        Ok(data::<DataLoader<StaffUserLoader>>(ctx)?
+        Ok(data::<Loaded<StaffUserLoader>>(ctx)?
             .load_one(id)
             .await
             .map_err(load_error)?
             .map(Into::into))
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.record.created_at
     }
     /// When it last changed: pass it as `expectedUpdatedAt` to reschedule it safely.
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.record.updated_at
     }
 }
 
@@ -548,7 +563,7 @@ impl AuditLogEntry {
         let Some(id) = self.0.actor_id else {
             return Ok(None);
         };
-        Ok(data::<DataLoader<StaffUserLoader>>(ctx)?
+        Ok(data::<Loaded<StaffUserLoader>>(ctx)?
             .load_one(id)
             .await
             .map_err(load_error)?
@@ -622,7 +637,7 @@ impl RecordsQuery {
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         actor(ctx)?;
         let id: CustomerId = parse_id("id", &id).map_err(gql_error)?;
-        Ok(data::<DataLoader<CustomerLoader>>(ctx)?
+        Ok(data::<Loaded<CustomerLoader>>(ctx)?
             .load_one(id)
             .await
             .map_err(load_error)?
@@ -666,7 +681,7 @@ impl RecordsQuery {
     async fn dog(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Dog>> {
         actor(ctx)?;
         let id: DogId = parse_id("id", &id).map_err(gql_error)?;
-        Ok(data::<DataLoader<DogLoader>>(ctx)?
+        Ok(data::<Loaded<DogLoader>>(ctx)?
             .load_one(id)
             .await
             .map_err(load_error)?
@@ -704,15 +719,38 @@ impl RecordsQuery {
         let after = Cursor::after(after.as_deref(), BOOKINGS)
             .map_err(gql_error)?
             .map(|(at, id)| (at, BookingId(id)));
+        // What the page shows of each booking is read with the bookings: their customers in
+        // the same statement, their dogs in one more.
+        let node = ctx.look_ahead().field("edges").field("node");
+        let with = BookingParts {
+            customer: node.field("customer").exists(),
+            dogs: node.field("dogs").exists(),
+        };
         let rows = facility
-            .bookings_between(from.0, to.0, &filter, after, fetch_limit(size))
+            .bookings_between(from.0, to.0, &filter, after, fetch_limit(size), with)
             .await
             .map_err(gql_error)?;
+        // Whatever else asks for these customers and dogs (a dog's owner) finds them loaded.
+        let customers = data::<Loaded<CustomerLoader>>(ctx)?;
+        let dogs = data::<Loaded<DogLoader>>(ctx)?;
+        for row in &rows {
+            if let Some(customer) = &row.customer {
+                customers.feed_one(customer.id, customer.clone()).await;
+            }
+            if let Some(booked) = &row.dogs {
+                dogs.feed_many(booked.iter().map(|d| (d.id, d.clone())))
+                    .await;
+            }
+        }
         Ok(connection::page(
             rows,
             size,
-            |b| Cursor::new(BOOKINGS, b.start_at, b.id.0),
-            Booking,
+            |b| Cursor::new(BOOKINGS, b.booking.start_at, b.booking.id.0),
+            |b| Booking {
+                record: b.booking,
+                customer: b.customer,
+                dogs: b.dogs,
+            },
         ))
     }
 
@@ -724,7 +762,7 @@ impl RecordsQuery {
             .booking(id)
             .await
             .map_err(gql_error)?
-            .map(Booking))
+            .map(Booking::of))
     }
 
     /// The services the facility sells.
@@ -993,7 +1031,7 @@ impl RecordsMutation {
         let mut bookings = Vec::with_capacity(created.bookings.len());
         for view in created.bookings {
             if let Some(record) = facility.booking(view.id).await.map_err(gql_error)? {
-                bookings.push(Booking(record));
+                bookings.push(Booking::of(record));
             }
         }
         Ok(bookings)
@@ -1032,7 +1070,7 @@ impl RecordsMutation {
             .reschedule_booking(&author(ctx)?, id, &dates, expected_updated_at, now())
             .await
             .map_err(gql_error)?;
-        Ok(Booking(moved))
+        Ok(Booking::of(moved))
     }
 
     /// The dogs arrived: refused when a required vaccination has lapsed since booking.
@@ -1063,5 +1101,5 @@ async fn move_booking(
         .move_booking(&author(ctx)?, id, step, reason, now())
         .await
         .map_err(gql_error)?;
-    Ok(Booking(moved))
+    Ok(Booking::of(moved))
 }

@@ -1,12 +1,11 @@
 //! Shifts and breaks (managers plan them), and payments and refunds (managers take them).
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::connection::{self, Cursor, connection, fetch_limit, page_size};
 use super::facility::ShiftRole;
-use super::loaders::{CustomerLoader, StaffUserLoader};
+use super::loaders::{CustomerLoader, Loaded, StaffUserLoader};
 use super::records::Customer;
 use super::scalars::Date;
 use super::staff::StaffUser;
@@ -74,7 +73,7 @@ impl Shift {
         ID(self.0.id.to_string())
     }
     async fn staff_user(&self, ctx: &Context<'_>) -> Result<StaffUser> {
-        data::<DataLoader<StaffUserLoader>>(ctx)?
+        data::<Loaded<StaffUserLoader>>(ctx)?
             .load_one(self.0.staff_user_id)
             .await
             .map_err(load_error)?
@@ -130,7 +129,7 @@ impl Payment {
         ID(self.0.id.to_string())
     }
     async fn customer(&self, ctx: &Context<'_>) -> Result<Customer> {
-        data::<DataLoader<CustomerLoader>>(ctx)?
+        data::<Loaded<CustomerLoader>>(ctx)?
             .load_one(self.0.customer_id)
             .await
             .map_err(load_error)?
