@@ -18,6 +18,7 @@ pub mod actions;
 pub mod alerts;
 pub mod chat;
 pub mod checks;
+pub mod conversations;
 pub mod engine;
 pub mod idempotency;
 pub mod prompt;

@@ -470,3 +470,31 @@ both_backends! {
         assert_eq!(reported, before + 1, "the alert raised during the turn is counted");
     }
 }
+
+both_backends! {
+    async fn a_staff_user_reads_only_their_own_conversations_through_aim(t: TestDb) {
+        let c = Chat::new(t).await;
+        c.model.push(Reply::text("Hello."));
+        let out = c.aim.chat(&c.manager, "Hi AIM", None).await.unwrap();
+        let id = out.conversation_id;
+
+        // The owner reads it, its messages and the whole of it.
+        let mine = c.aim.conversations(&c.manager, None, None, 10).await.unwrap();
+        assert_eq!(mine.iter().map(|r| r.id).collect::<Vec<_>>(), [id]);
+        assert!(c.aim.conversation(&c.manager, id).await.unwrap().is_some());
+        assert_eq!(c.aim.messages(&c.manager, id, None, 10).await.unwrap().len(), 2);
+        let (conversation, messages) = c.aim.conversation_with_messages(&c.manager, id).await.unwrap();
+        assert_eq!((conversation.id, messages.len()), (id, 2));
+
+        // Another staff user finds nothing: the same answer as for an id that does not exist.
+        assert!(c.aim.conversations(&c.staff, None, None, 10).await.unwrap().is_empty());
+        assert!(c.aim.conversation(&c.staff, id).await.unwrap().is_none());
+        for err in [
+            c.aim.messages(&c.staff, id, None, 10).await.unwrap_err(),
+            c.aim.conversation_with_messages(&c.staff, id).await.unwrap_err(),
+            c.aim.messages(&c.staff, ConversationId::new(), None, 10).await.unwrap_err(),
+        ] {
+            assert_eq!(err.code(), "not_found", "{err}");
+        }
+    }
+}

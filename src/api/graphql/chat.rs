@@ -15,10 +15,9 @@ use super::{actor, data, gql_error, load_error, parse_id};
 use crate::aim::Aim;
 use crate::aim::actions::ActionView;
 use crate::aim::chat::{ChatOutput, ToolCallRecord};
+use crate::aim::conversations::{ConversationRow, MessageRow};
 use crate::aim::idempotency::IdempotencyKey;
 use crate::api::error::ApiError;
-use crate::db::aim::{ConversationRow, MessageRow};
-use crate::db::{self, Db};
 use crate::domain::{self, ActionId, ConversationId, MessageId};
 
 /// What conversation cursors are tagged with.
@@ -154,17 +153,15 @@ impl AimConversation {
                 .unwrap_or_default(),
             // Later pages are read one conversation at a time: only the first page of many
             // conversations is asked for in one query.
-            Some((at, id)) => {
-                let mut conn = data::<Db>(ctx)?.conn().await.map_err(gql_error)?;
-                db::aim::messages_of(
-                    &mut conn,
+            Some((at, id)) => data::<Aim>(ctx)?
+                .messages(
+                    &actor(ctx)?,
                     self.0.id,
                     Some((at, MessageId(id))),
                     fetch_limit(size),
                 )
                 .await
-                .map_err(gql_error)?
-            }
+                .map_err(gql_error)?,
         };
         Ok(connection::page(
             rows,
@@ -475,16 +472,15 @@ impl ChatQuery {
         let actor = actor(ctx)?;
         let size = page_size(first).map_err(gql_error)?;
         let after = Cursor::after(after.as_deref(), CONVERSATIONS).map_err(gql_error)?;
-        let mut conn = data::<Db>(ctx)?.conn().await.map_err(gql_error)?;
-        let rows = db::aim::conversations_of(
-            &mut conn,
-            actor.staff_user_id,
-            status.map(Into::into),
-            after.map(|(at, id)| (at, ConversationId(id))),
-            fetch_limit(size),
-        )
-        .await
-        .map_err(gql_error)?;
+        let rows = data::<Aim>(ctx)?
+            .conversations(
+                &actor,
+                status.map(Into::into),
+                after.map(|(at, id)| (at, ConversationId(id))),
+                fetch_limit(size),
+            )
+            .await
+            .map_err(gql_error)?;
         Ok(connection::page(
             rows,
             size,
@@ -501,13 +497,11 @@ impl ChatQuery {
     ) -> Result<Option<AimConversation>> {
         let actor = actor(ctx)?;
         let id: ConversationId = parse_id("id", &id).map_err(gql_error)?;
-        let mut conn = data::<Db>(ctx)?.conn().await.map_err(gql_error)?;
-        let row = db::aim::find_conversation(&mut conn, id)
+        let row = data::<Aim>(ctx)?
+            .conversation(&actor, id)
             .await
             .map_err(gql_error)?;
-        Ok(row
-            .filter(|c| c.staff_user_id == actor.staff_user_id)
-            .map(AimConversation))
+        Ok(row.map(AimConversation))
     }
 }
 

@@ -19,13 +19,12 @@ use utoipa_axum::routes;
 
 use crate::aim::actions::ActionView;
 use crate::aim::chat::{ChatEvent, ChatOutput};
+use crate::aim::conversations::{ConversationRow, MessageRow};
 use crate::aim::idempotency::IdempotencyKey;
 use crate::api::AppState;
 use crate::api::auth::Staff;
 use crate::api::error::{ApiError, ApiJson, ErrorBody, current_request_id};
 use crate::cursor::Position;
-use crate::db::aim::{ConversationRow, MessageRow};
-use crate::db::{self};
 use crate::domain::*;
 
 /// Conversations per page when the client does not say.
@@ -35,7 +34,6 @@ const MAX_LIMIT: i64 = 100;
 /// The kind of list in a conversations cursor.
 const CONVERSATIONS: &str = "conversation";
 /// Messages read per query when a conversation is shown whole.
-const MESSAGE_BATCH: i64 = 500;
 /// A comment line this often keeps an event stream open through proxies while a tool runs.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
@@ -483,15 +481,15 @@ async fn list_conversations(
         status,
     } = request;
 
-    let mut conn = state.db.conn().await?;
-    let mut rows = db::aim::conversations_of(
-        &mut conn,
-        caller.staff.id,
-        status,
-        after.map(|c| (c.at, ConversationId(c.id))),
-        limit + 1,
-    )
-    .await?;
+    let mut rows = state
+        .aim
+        .conversations(
+            &caller.actor(),
+            status,
+            after.map(|c| (c.at, ConversationId(c.id))),
+            limit + 1,
+        )
+        .await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next = rows
@@ -520,21 +518,7 @@ async fn get_conversation(
     let id: ConversationId = parse_id("id", &id)?;
     let actor = caller.actor();
     let actions = state.aim.actions_of(&actor, id).await?;
-    let mut conn = state.db.conn().await?;
-    let conversation = db::aim::find_conversation(&mut conn, id)
-        .await?
-        .filter(|c| c.staff_user_id == actor.staff_user_id)
-        .ok_or_else(|| ApiError::NotFound(format!("no conversation with id {id}")))?;
-    let mut messages: Vec<MessageRow> = Vec::new();
-    loop {
-        let after = messages.last().map(|m| (m.created_at, m.id));
-        let batch = db::aim::messages_of(&mut conn, id, after, MESSAGE_BATCH).await?;
-        let done = (batch.len() as i64) < MESSAGE_BATCH;
-        messages.extend(batch);
-        if done {
-            break;
-        }
-    }
+    let (conversation, messages) = state.aim.conversation_with_messages(&actor, id).await?;
     Ok(ApiJson(ConversationDetail {
         conversation: conversation.into(),
         messages: messages.into_iter().map(Into::into).collect(),
