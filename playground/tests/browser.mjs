@@ -233,6 +233,60 @@ try {
     await chat.locator(`#alert-list li[data-alert-id="${id}"]`).waitFor({ state: 'detached' });
   });
 
+  // --- GraphiQL ---------------------------------------------------------------------------
+  // Before the front desk: its writes wake the alert generator, whose events would follow the
+  // console's Resolve in the replay below.
+  const graphiqlContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const graphiql = await graphiqlContext.newPage();
+  watch(graphiql, 'graphiql');
+
+  await step('GraphiQL: sign in; the schema loads (documentation explorer)', async () => {
+    await graphiql.goto(`${server.url}/playground`);
+    await graphiql.getByLabel('Email').fill(DEMO_EMAIL);
+    await graphiql.getByLabel('Password').fill(DEMO_PASSWORD);
+    await graphiql.getByRole('button', { name: 'Sign in' }).click();
+    await graphiql.getByRole('status').filter({ hasText: `Signed in as ${DEMO_EMAIL}` }).waitFor();
+    await graphiql.getByRole('button', { name: /Show Documentation Explorer/i }).click();
+    const docs = graphiql.locator('.graphiql-doc-explorer');
+    await waitFor(async () => /Query/.test(await docs.innerText()), 'the root types in the docs', 30_000);
+    assert.doesNotMatch(await docs.innerText(), /Error fetching schema/);
+  });
+
+  /** Replaces the query editor's text and runs it until the response shows `expected`. */
+  async function run(operation, expected) {
+    const editor = graphiql.locator('.graphiql-query-editor .monaco-editor').first();
+    await editor.click();
+    await graphiql.keyboard.press('ControlOrMeta+A');
+    await graphiql.keyboard.press('Delete');
+    await graphiql.keyboard.insertText(operation);
+    await waitFor(
+      async () => (await graphiql.locator('.graphiql-query-editor .view-lines').innerText()).replace(/\s+/g, ' ').trim() === operation,
+      'the editor to hold the operation',
+    );
+    const response = graphiql.locator('.graphiql-response');
+    // GraphiQL takes the editor's text a moment after it changes; a click before then runs
+    // nothing, so the click is repeated until the response shows up.
+    for (let attempt = 1; ; attempt++) {
+      await graphiql.locator('.graphiql-execute-button').click();
+      try {
+        await waitFor(async () => (await response.innerText()).includes(expected), `the response to show ${expected}`, 5_000);
+        return;
+      } catch (err) {
+        if (attempt >= 4) throw err;
+      }
+    }
+  }
+
+  await step('GraphiQL: run { me { email } }', async () => {
+    await run('{ me { email } }', DEMO_EMAIL);
+  });
+
+  await step('GraphiQL: a subscription over the WebSocket replays the events after a cursor', async () => {
+    // After the read above came the console's Resolve: replayed first, whenever this connects.
+    await run(`subscription { aimAlertEvents(after: "${readCursor}") { kind alert { id title } } }`, 'RESOLVED');
+    await graphiql.locator('.graphiql-execute-button').click(); // stop
+  });
+
   // --- The front desk ---------------------------------------------------------------------
   const deskContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const desk = await deskContext.newPage();
@@ -340,58 +394,6 @@ try {
     // The refresh that follows shows where it stands: on site, the refusal still beside it.
     await row('on-site', ivy.id).waitFor();
     assert.match(await row('on-site', ivy.id).innerText(), /Not checked in/);
-  });
-
-  // --- GraphiQL ---------------------------------------------------------------------------
-  const graphiqlContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const graphiql = await graphiqlContext.newPage();
-  watch(graphiql, 'graphiql');
-
-  await step('GraphiQL: sign in; the schema loads (documentation explorer)', async () => {
-    await graphiql.goto(`${server.url}/playground`);
-    await graphiql.getByLabel('Email').fill(DEMO_EMAIL);
-    await graphiql.getByLabel('Password').fill(DEMO_PASSWORD);
-    await graphiql.getByRole('button', { name: 'Sign in' }).click();
-    await graphiql.getByRole('status').filter({ hasText: `Signed in as ${DEMO_EMAIL}` }).waitFor();
-    await graphiql.getByRole('button', { name: /Show Documentation Explorer/i }).click();
-    const docs = graphiql.locator('.graphiql-doc-explorer');
-    await waitFor(async () => /Query/.test(await docs.innerText()), 'the root types in the docs', 30_000);
-    assert.doesNotMatch(await docs.innerText(), /Error fetching schema/);
-  });
-
-  /** Replaces the query editor's text and runs it until the response shows `expected`. */
-  async function run(operation, expected) {
-    const editor = graphiql.locator('.graphiql-query-editor .monaco-editor').first();
-    await editor.click();
-    await graphiql.keyboard.press('ControlOrMeta+A');
-    await graphiql.keyboard.press('Delete');
-    await graphiql.keyboard.insertText(operation);
-    await waitFor(
-      async () => (await graphiql.locator('.graphiql-query-editor .view-lines').innerText()).replace(/\s+/g, ' ').trim() === operation,
-      'the editor to hold the operation',
-    );
-    const response = graphiql.locator('.graphiql-response');
-    // GraphiQL takes the editor's text a moment after it changes; a click before then runs
-    // nothing, so the click is repeated until the response shows up.
-    for (let attempt = 1; ; attempt++) {
-      await graphiql.locator('.graphiql-execute-button').click();
-      try {
-        await waitFor(async () => (await response.innerText()).includes(expected), `the response to show ${expected}`, 5_000);
-        return;
-      } catch (err) {
-        if (attempt >= 4) throw err;
-      }
-    }
-  }
-
-  await step('GraphiQL: run { me { email } }', async () => {
-    await run('{ me { email } }', DEMO_EMAIL);
-  });
-
-  await step('GraphiQL: a subscription over the WebSocket replays the events after a cursor', async () => {
-    // After the read above came the console's Resolve: replayed first, whenever this connects.
-    await run(`subscription { aimAlertEvents(after: "${readCursor}") { kind alert { id title } } }`, 'RESOLVED');
-    await graphiql.locator('.graphiql-execute-button').click(); // stop
   });
 
   assert.deepEqual(problems, [], 'no CSP violations, errors or requests to other hosts');
