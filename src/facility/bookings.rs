@@ -100,8 +100,19 @@ impl BookingView {
 
     /// Not arrived an hour after its start (`now`), and not yet marked a no-show.
     pub fn is_late(&self, now: DateTime<Utc>) -> bool {
-        self.status.is_expected() && now >= self.start_at + LATE_AFTER && now < self.end_at
+        is_late(self.status, self.start_at, self.end_at, now)
     }
+}
+
+/// Whether a booking with this status and span is late at `now`: not arrived an hour after its
+/// start, and not over yet.
+pub fn is_late(
+    status: BookingStatus,
+    start_at: DateTime<Utc>,
+    end_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> bool {
+    status.is_expected() && now >= start_at + LATE_AFTER && now < end_at
 }
 
 /// How long after its start a booking not checked in is late.

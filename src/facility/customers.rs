@@ -189,6 +189,19 @@ fn next_updated_at(previous: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc>
     now.max(previous + chrono::Duration::microseconds(1))
 }
 
+/// The refusal of a conditional write that found the row changed since `expected`.
+pub(crate) fn changed_since(
+    entity: &'static str,
+    expected: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+) -> FacilityError {
+    FacilityError::StaleUpdate {
+        entity,
+        expected,
+        updated_at,
+    }
+}
+
 /// The row's current `updated_at` must be the one the caller read, when it says which.
 pub(crate) fn check_fresh(
     entity: &'static str,
@@ -196,11 +209,9 @@ pub(crate) fn check_fresh(
     updated_at: DateTime<Utc>,
 ) -> FacilityResult<()> {
     match expected {
-        Some(expected) if expected != updated_at => Err(FacilityError::StaleUpdate {
-            entity,
-            expected,
-            updated_at,
-        }),
+        Some(expected) if expected != updated_at => {
+            Err(changed_since(entity, expected, updated_at))
+        }
         _ => Ok(()),
     }
 }
@@ -383,11 +394,11 @@ impl Facility {
         if !db::customers::update_customer(&mut tx, &after, before.updated_at).await? {
             // Changed between the read and the write (another replica): say so.
             let current = existing_customer(&mut tx, id, None).await?;
-            return Err(FacilityError::StaleUpdate {
-                entity: "customer",
-                expected: before.updated_at,
-                updated_at: current.updated_at,
-            });
+            return Err(changed_since(
+                "customer",
+                before.updated_at,
+                current.updated_at,
+            ));
         }
         audit::record(
             &mut tx,
@@ -494,11 +505,7 @@ impl Facility {
         after.updated_at = next_updated_at(before.updated_at, now);
         if !db::customers::update_dog(&mut tx, &after, before.updated_at).await? {
             let current = dog_for_update(&mut tx, id, None).await?;
-            return Err(FacilityError::StaleUpdate {
-                entity: "dog",
-                expected: before.updated_at,
-                updated_at: current.updated_at,
-            });
+            return Err(changed_since("dog", before.updated_at, current.updated_at));
         }
         audit::record(&mut tx, author, "dog.update", "dog", id.0, changes, now).await?;
         tx.commit().await?;

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::audit::{self, Author, Changes};
 use super::bookings::{DAY_CLOSES, DAY_OPENS, MAX_STAY_DAYS, check_vaccinations};
-use super::customers::check_fresh;
+use super::customers::{changed_since, check_fresh};
 use super::{Facility, FacilityError, FacilityResult, check_range, clock};
 use crate::db::bookings::BookingRecord;
 use crate::db::customers::{CustomerRecord, DogRecord};
@@ -329,11 +329,11 @@ impl Facility {
             .await?
         {
             let current = booking_in(&mut tx, id).await?;
-            return Err(FacilityError::StaleUpdate {
-                entity: "booking",
-                expected: before.updated_at,
-                updated_at: current.updated_at,
-            });
+            return Err(changed_since(
+                "booking",
+                before.updated_at,
+                current.updated_at,
+            ));
         }
         let after = booking_in(&mut tx, id).await?;
         audit::record(

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::audit::{self, Author, Changes};
 use super::clock::ClockTime;
-use super::customers::check_fresh;
+use super::customers::{changed_since, check_fresh};
 use super::{Facility, FacilityError, FacilityResult};
 use crate::db::schedules::{BreakRecord, ShiftRecord};
 use crate::db::{self, AsConn};
@@ -206,11 +206,11 @@ impl Facility {
         after.updated_at = now.max(before.updated_at + chrono::TimeDelta::microseconds(1));
         if !db::schedules::update_shift(&mut tx, &after, before.updated_at).await? {
             let current = shift_in(&mut tx, id, None).await?;
-            return Err(FacilityError::StaleUpdate {
-                entity: "shift",
-                expected: before.updated_at,
-                updated_at: current.updated_at,
-            });
+            return Err(changed_since(
+                "shift",
+                before.updated_at,
+                current.updated_at,
+            ));
         }
         audit::record(&mut tx, author, "shift.update", "shift", id.0, changes, now).await?;
         tx.commit().await?;

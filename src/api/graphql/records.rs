@@ -499,10 +499,8 @@ impl Booking {
     }
     /// Not checked in an hour after its start.
     async fn late(&self) -> bool {
-        let now = now();
-        self.record.status.is_expected()
-            && now >= self.record.start_at + crate::facility::bookings::LATE_AFTER
-            && now < self.record.end_at
+        let b = &self.record;
+        crate::facility::bookings::is_late(b.status, b.start_at, b.end_at, now())
     }
     async fn notes(&self) -> Option<&str> {
         self.record.notes.as_deref()
