@@ -45,8 +45,13 @@ pub enum Command {
         #[arg(long, value_parser = parse_duration)]
         ttl: Option<Duration>,
     },
-    /// Print the GraphQL schema (SDL).
-    Schema,
+    /// Print the GraphQL schema (SDL), or with `--tools` the tool definitions the model sees
+    /// (JSON: name, description, input_schema).
+    Schema {
+        /// Print the tool definitions instead of the GraphQL schema.
+        #[arg(long)]
+        tools: bool,
+    },
     /// Staff accounts: `add`, `list`, `passwd`, `deactivate`. Exit codes: 0 done, 1 failed,
     /// 2 bad usage, 3 the email is already taken, 4 no staff user with that email, 5 input
     /// refused (a short password, a bad email).
@@ -136,8 +141,14 @@ pub async fn run(
             println!("{}", token.token);
             Ok(())
         }
-        Command::Schema => {
+        Command::Schema { tools: false } => {
             print!("{}", crate::api::graphql::sdl());
+            Ok(())
+        }
+        Command::Schema { tools: true } => {
+            let tools = crate::aim::tools::definitions();
+            let json = serde_json::to_string_pretty(&*tools).expect("tool definitions are JSON");
+            println!("{json}");
             Ok(())
         }
         Command::Staff { command } => staff(&config, command).await,

@@ -584,10 +584,7 @@ impl Aim {
                 content: response.content,
             });
             // Once the turn may have written, today's summary is read afresh.
-            if uses
-                .iter()
-                .any(|(_, name, _)| tools::WRITE_TOOLS.contains(&name.as_str()))
-            {
+            if uses.iter().any(|(_, name, _)| tools::writes(name)) {
                 turn.wrote = true;
             }
             let ctx = ToolContext {

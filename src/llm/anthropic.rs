@@ -395,7 +395,7 @@ mod tests {
     fn tool(name: &'static str) -> ToolDefinition {
         ToolDefinition {
             name,
-            description: "does a thing",
+            description: "does a thing".to_owned(),
             input_schema: json!({"type": "object", "properties": {}}),
         }
     }

@@ -98,7 +98,7 @@ pub fn join_text(blocks: &[ContentBlock]) -> String {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ToolDefinition {
     pub name: &'static str,
-    pub description: &'static str,
+    pub description: String,
     pub input_schema: Value,
 }
 

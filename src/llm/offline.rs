@@ -349,7 +349,7 @@ mod tests {
                 .iter()
                 .map(|name| ToolDefinition {
                     name,
-                    description: "",
+                    description: String::new(),
                     input_schema: json!({"type": "object"}),
                 })
                 .collect::<Vec<_>>()

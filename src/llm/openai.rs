@@ -340,7 +340,7 @@ fn wire_request<'a>(model: &'a str, request: &'a Request) -> WireRequest<'a> {
             kind: "function",
             function: WireFunction {
                 name: tool.name,
-                description: tool.description,
+                description: &tool.description,
                 parameters: &tool.input_schema,
             },
         })

@@ -18,7 +18,7 @@ fn tools() -> Arc<[ToolDefinition]> {
     Arc::from(vec![
         ToolDefinition {
             name: "search_customer",
-            description: "Find customers by name, phone or email.",
+            description: "Find customers by name, phone or email.".to_owned(),
             input_schema: json!({
                 "type": "object",
                 "properties": { "query": { "type": "string" } },
@@ -27,7 +27,7 @@ fn tools() -> Arc<[ToolDefinition]> {
         },
         ToolDefinition {
             name: "get_today_summary",
-            description: "Today's occupancy, arrivals and staff.",
+            description: "Today's occupancy, arrivals and staff.".to_owned(),
             input_schema: json!({ "type": "object", "properties": {} }),
         },
     ])

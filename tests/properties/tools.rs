@@ -101,7 +101,7 @@ fn valid_input(tool: &'static str) -> impl Strategy<Value = Value> {
 }
 
 fn tool() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(&TOOL_NAMES[..])
+    prop::sample::select(TOOL_NAMES)
 }
 
 fn tool_and_input() -> impl Strategy<Value = (&'static str, Value)> {
