@@ -289,6 +289,7 @@ impl Aim {
             }
         }
         self.take_turn(actor.staff_user_id)?;
+        let rerun_free = rerun.is_none();
         let (conversation, request) = match rerun {
             Some(row) => self.take_up_question(actor, row).await?,
             None => {
@@ -297,10 +298,13 @@ impl Aim {
             }
         };
         let running = self.running.start(conversation.id);
+        // A new conversation's history is its question: nothing to read back.
+        let fresh = (rerun_free && conversation_id.is_none()).then(|| message.to_owned());
         Ok(Begun::Started(StartedTurn {
             conversation,
             running,
             request,
+            fresh,
         }))
     }
 
@@ -367,19 +371,32 @@ impl Aim {
             conversation,
             running,
             request,
+            fresh,
         } = started;
         let conversation_id = conversation.id;
         report(sink, || ChatEvent::Started { conversation_id });
 
         let now = domain::now();
         let facility = self.facility();
-        let mut conn = facility.db().conn().await?;
-        let history =
-            db::aim::recent_messages(&mut conn, conversation_id, self.settings().history_messages)
+        let (history, recent_actions) = match fresh {
+            Some(question) => (vec![Message::user_text(&question)], Vec::new()),
+            None => {
+                let mut conn = facility.db().conn().await?;
+                let rows = db::aim::recent_messages(
+                    &mut conn,
+                    conversation_id,
+                    self.settings().history_messages,
+                )
                 .await?;
-        let recent_actions =
-            db::aim::actions_of_conversation(&mut conn, conversation_id, CONTEXT_ACTIONS).await?;
-        drop(conn);
+                let actions =
+                    db::aim::actions_of_conversation(&mut conn, conversation_id, CONTEXT_ACTIONS)
+                        .await?;
+                (
+                    history_messages(rows, self.settings().history_chars),
+                    actions,
+                )
+            }
+        };
         let summary = facility.today_summary(actor, now).await?;
         let system = prompt::system_prompt(
             actor,
@@ -390,7 +407,7 @@ impl Aim {
         );
 
         let mut turn = Turn {
-            messages: history_messages(history, self.settings().history_chars),
+            messages: history,
             ..Turn::default()
         };
         let looped = self
@@ -496,7 +513,10 @@ impl Aim {
             },
         )
         .await?;
-        db::aim::touch_conversation(&mut tx, conversation.id, now, TokenCounts::default()).await?;
+        if conversation_id.is_some() {
+            db::aim::touch_conversation(&mut tx, conversation.id, now, TokenCounts::default())
+                .await?;
+        }
         let request = match key {
             None => None,
             Some(key) => {
@@ -832,6 +852,8 @@ struct StartedTurn {
     running: RunningTurn,
     /// The turn's idempotency key as stored, when the client sent one.
     request: Option<ChatRequestRow>,
+    /// The question, when it began a new conversation (whose history it is, alone).
+    fresh: Option<String>,
 }
 
 /// How a turn begins: it runs, or it is a repeat of an answered keyed request.

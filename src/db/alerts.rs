@@ -19,25 +19,50 @@ pub struct OpenAlertRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// Unresolved alerts, most severe and then newest first.
-pub async fn open(c: &mut impl AsConn, limit: i64) -> DbResult<Vec<OpenAlertRow>> {
-    const SQL: &str = "SELECT id, type, severity, title, read_at, created_at FROM aim_alerts \
-                       WHERE resolved_at IS NULL \
+/// The most severe and newest unresolved alerts (at most `limit`), with how many are
+/// unresolved per severity: one statement, the counts taken over every open alert before the
+/// limit applies.
+pub async fn open(c: &mut impl AsConn, limit: i64) -> DbResult<OpenAlerts> {
+    const SQL: &str = "SELECT id, type, severity, title, read_at, created_at, \
+                       COUNT(*) OVER () AS total, \
+                       SUM(CASE severity WHEN 'critical' THEN 1 ELSE 0 END) OVER () AS critical, \
+                       SUM(CASE severity WHEN 'warning' THEN 1 ELSE 0 END) OVER () AS warning \
+                       FROM aim_alerts WHERE resolved_at IS NULL \
                        ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, \
                        created_at DESC, id DESC LIMIT $1";
-    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
+    let rows: Vec<OpenAlertCounted> = on_conn!(c, |conn| sqlx::query_as(SQL)
         .bind(limit)
         .fetch_all(conn)
-        .await)?)
+        .await)?;
+    let (total, critical, warning) = rows
+        .first()
+        .map_or((0, 0, 0), |r| (r.total, r.critical, r.warning));
+    Ok(OpenAlerts {
+        total,
+        critical,
+        warning,
+        info: total - critical - warning,
+        latest: rows.into_iter().map(|r| r.alert).collect(),
+    })
 }
 
-/// How many alerts are unresolved, per severity.
-pub async fn open_counts(c: &mut impl AsConn) -> DbResult<Vec<(AlertSeverity, i64)>> {
-    const SQL: &str = "SELECT severity, COUNT(*) FROM aim_alerts WHERE resolved_at IS NULL \
-                       GROUP BY severity";
-    Ok(on_conn!(c, |conn| sqlx::query_as(SQL)
-        .fetch_all(conn)
-        .await)?)
+/// Unresolved alerts: how many per severity, and the first few.
+#[derive(Clone, Debug, Default)]
+pub struct OpenAlerts {
+    pub total: i64,
+    pub critical: i64,
+    pub warning: i64,
+    pub info: i64,
+    pub latest: Vec<OpenAlertRow>,
+}
+
+#[derive(sqlx::FromRow)]
+struct OpenAlertCounted {
+    #[sqlx(flatten)]
+    alert: OpenAlertRow,
+    total: i64,
+    critical: i64,
+    warning: i64,
 }
 
 /// An alert as stored.

@@ -35,6 +35,22 @@ pub async fn payments_between(
         .await)?)
 }
 
+/// The sum of succeeded payments in a span, in cents.
+pub async fn succeeded_total_between(
+    c: &mut impl AsConn,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> DbResult<i64> {
+    const SQL: &str = "SELECT CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) FROM payments \
+                       WHERE status = 'succeeded' AND paid_at >= $1 AND paid_at < $2";
+    let (total,): (i64,) = on_conn!(c, |conn| sqlx::query_as(SQL)
+        .bind(from)
+        .bind(to)
+        .fetch_one(conn)
+        .await)?;
+    Ok(total)
+}
+
 /// Loyalty points issued (positive transactions) and redeemed (negative) in a span.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct PointsTotals {

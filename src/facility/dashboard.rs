@@ -213,33 +213,30 @@ impl Facility {
     ) -> FacilityResult<TodaySummary> {
         let status = self.facility_status(now).await?;
         let revenue_today_cents = if viewer.role.is_manager() {
-            let revenue = self.revenue(viewer, status.date, status.date).await?;
-            Some(revenue.total.amount_cents)
+            Some(self.revenue_total(viewer, status.date).await?)
         } else {
             None
         };
         let mut conn = self.db().conn().await?;
-        let mut open_alerts = OpenAlerts::default();
-        for (severity, n) in db::alerts::open_counts(&mut conn).await? {
-            open_alerts.total += n;
-            match severity {
-                AlertSeverity::Critical => open_alerts.critical += n,
-                AlertSeverity::Warning => open_alerts.warning += n,
-                AlertSeverity::Info => open_alerts.info += n,
-            }
-        }
-        open_alerts.latest = db::alerts::open(&mut conn, OPEN_ALERTS_LISTED)
-            .await?
-            .into_iter()
-            .map(|a| AlertBrief {
-                id: a.id,
-                kind: a.kind,
-                severity: a.severity,
-                title: a.title,
-                read: a.read_at.is_some(),
-                created_at: a.created_at,
-            })
-            .collect();
+        let open = db::alerts::open(&mut conn, OPEN_ALERTS_LISTED).await?;
+        let open_alerts = OpenAlerts {
+            total: open.total,
+            critical: open.critical,
+            warning: open.warning,
+            info: open.info,
+            latest: open
+                .latest
+                .into_iter()
+                .map(|a| AlertBrief {
+                    id: a.id,
+                    kind: a.kind,
+                    severity: a.severity,
+                    title: a.title,
+                    read: a.read_at.is_some(),
+                    created_at: a.created_at,
+                })
+                .collect(),
+        };
         Ok(TodaySummary {
             status,
             revenue_today_cents,
