@@ -12,7 +12,7 @@ use crate::aim::AimError;
 use crate::aim::alerts::AlertError;
 use crate::auth::AuthError;
 use crate::db::DbError;
-use crate::facility::FacilityError;
+use crate::facility::{FacilityError, RefusalKind};
 use crate::llm::LlmError;
 
 tokio::task_local! {
@@ -294,43 +294,20 @@ impl From<FacilityError> for ApiError {
     /// with the current state (a place, a value or a version taken, a move not possible),
     /// 422 invalid input.
     fn from(err: FacilityError) -> Self {
-        let err = match err {
-            FacilityError::Db(db) => return db.into(),
-            FacilityError::Internal(detail) => return ApiError::Internal(detail),
-            FacilityError::Sms(sms) if !sms.is_user_error() => {
-                return ApiError::Internal(sms.to_string());
-            }
-            err => err,
-        };
-        let field = err.field().map(camel_case);
-        let status = match &err {
-            FacilityError::Forbidden { .. } | FacilityError::NotAllowed { .. } => {
-                return ApiError::Forbidden(err.to_string());
-            }
-            FacilityError::NotFound { .. }
-            | FacilityError::UnknownCustomer(_)
-            | FacilityError::UnknownDog(_) => StatusCode::NOT_FOUND,
-            FacilityError::CapacityFull { .. }
-            | FacilityError::DogAlreadyBooked { .. }
-            | FacilityError::AlreadyExists { .. }
-            | FacilityError::StaleUpdate { .. }
-            | FacilityError::InvalidTransition { .. }
-            | FacilityError::WrongDay { .. } => StatusCode::CONFLICT,
-            _ => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        let code = match err.code() {
-            // Refusals of the input itself share one code; the message says which rule.
-            "end_before_start"
-            | "range_too_long"
-            | "start_in_past"
-            | "service_unavailable"
-            | "dog_not_owned" => "invalid_input",
-            "unknown_customer" | "unknown_dog" => "not_found",
-            code => code,
+        if let FacilityError::Db(db) = err {
+            return db.into();
+        }
+        let refusal = err.refusal();
+        let status = match refusal.kind {
+            RefusalKind::Internal => return ApiError::Internal(refusal.message),
+            RefusalKind::Forbidden => return ApiError::Forbidden(refusal.message),
+            RefusalKind::NotFound => StatusCode::NOT_FOUND,
+            RefusalKind::Conflict => StatusCode::CONFLICT,
+            RefusalKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
         };
         // Messages name the field as the input does: `first_name: …` becomes `firstName: …`.
-        let mut message = err.to_string();
-        if let Some(snake) = err.field()
+        let mut message = refusal.message;
+        if let Some(snake) = refusal.field
             && let Some(rest) = message
                 .strip_prefix(snake)
                 .and_then(|m| m.strip_prefix(": "))
@@ -339,8 +316,8 @@ impl From<FacilityError> for ApiError {
         }
         ApiError::Refused {
             status,
-            code,
-            field,
+            code: refusal.code,
+            field: refusal.field.map(camel_case),
             message,
         }
     }
@@ -363,6 +340,16 @@ impl From<DbError> for ApiError {
                 tracing::warn!(error = %cause, "database unavailable: answered 503");
                 ApiError::Unavailable
             }
+            // A value another row holds: the field when the constraint names one, never a 500.
+            DbError::UniqueViolation { .. } => match FacilityError::from(err) {
+                FacilityError::Db(_) => ApiError::Refused {
+                    status: StatusCode::CONFLICT,
+                    code: "already_exists",
+                    field: None,
+                    message: "another record already has this value".to_owned(),
+                },
+                named => named.into(),
+            },
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -416,5 +403,211 @@ pub struct ApiJson<T>(pub T);
 impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {
         Json(self.0).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, Utc};
+
+    use super::*;
+    use crate::aim::tools::ToolError;
+    use crate::domain::{BookingStatus, CustomerId, DogId, Role, ServiceKind, VaccineKind};
+    use crate::facility::sms::SmsError;
+
+    /// What each facility error must read as on every surface: status, code and field (as the
+    /// API names it). The match has no catch-all, so a new variant fails to compile here until
+    /// its row is written.
+    fn expected(err: &FacilityError) -> (u16, &'static str, Option<&'static str>) {
+        match err {
+            FacilityError::InvalidInput { .. } => (422, "invalid_input", Some("firstName")),
+            FacilityError::EndBeforeStart { .. } | FacilityError::RangeTooLong { .. } => {
+                (422, "invalid_input", Some("endDate"))
+            }
+            FacilityError::UnknownCustomer(_) => (404, "not_found", Some("customerId")),
+            FacilityError::UnknownDog(_) => (404, "not_found", Some("dogIds")),
+            FacilityError::DogNotOwned { .. } => (422, "invalid_input", Some("customerId")),
+            FacilityError::ServiceUnavailable(_) => (422, "invalid_input", Some("service")),
+            FacilityError::StartInPast { .. } => (422, "invalid_input", Some("startDate")),
+            FacilityError::CapacityFull { .. } => (409, "capacity_full", Some("startDate")),
+            FacilityError::DogAlreadyBooked { .. } => {
+                (409, "dog_already_booked", Some("startDate"))
+            }
+            FacilityError::VaccinationExpired { .. } => {
+                (422, "vaccination_expired", Some("dogIds"))
+            }
+            FacilityError::VaccinationMissing { .. } => {
+                (422, "vaccination_missing", Some("dogIds"))
+            }
+            FacilityError::Forbidden { .. } | FacilityError::NotAllowed { .. } => {
+                (403, "forbidden", None)
+            }
+            FacilityError::NotFound { .. } => (404, "not_found", Some("bookingId")),
+            FacilityError::AlreadyExists { .. } => (409, "already_exists", Some("email")),
+            FacilityError::StaleUpdate { .. } => (409, "stale_update", None),
+            FacilityError::InvalidTransition { .. } | FacilityError::WrongDay { .. } => {
+                (409, "invalid_transition", None)
+            }
+            FacilityError::Sms(SmsError::SendFailed { .. }) => (500, "internal", None),
+            // A text the SMS rules refuse keeps the SMS service's own code.
+            FacilityError::Sms(_) => (422, "empty_message", Some("message")),
+            FacilityError::Db(_) | FacilityError::Internal(_) => (500, "internal", None),
+        }
+    }
+
+    fn samples() -> Vec<FacilityError> {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let dog = DogId::new();
+        vec![
+            FacilityError::InvalidInput {
+                field: "first_name",
+                message: "write a name".into(),
+            },
+            FacilityError::EndBeforeStart {
+                field: "end_date",
+                start: day,
+                end: day.pred_opt().unwrap(),
+            },
+            FacilityError::RangeTooLong {
+                field: "end_date",
+                days: 400,
+                max: 366,
+            },
+            FacilityError::UnknownCustomer(CustomerId::new()),
+            FacilityError::UnknownDog(dog),
+            FacilityError::DogNotOwned {
+                dog_id: dog,
+                dog_name: "Zeus".into(),
+                customer_name: "Mark".into(),
+            },
+            FacilityError::ServiceUnavailable(ServiceKind::Training),
+            FacilityError::StartInPast {
+                start: day.pred_opt().unwrap(),
+                today: day,
+            },
+            FacilityError::CapacityFull {
+                date: day,
+                booked: 40,
+                requested: 1,
+                capacity: 40,
+            },
+            FacilityError::DogAlreadyBooked {
+                dog_id: dog,
+                dog_name: "Zeus".into(),
+                date: day,
+                booking_id: crate::domain::BookingId::new(),
+            },
+            FacilityError::VaccinationExpired {
+                dog_id: dog,
+                dog_name: "Zeus".into(),
+                vaccine: VaccineKind::Rabies,
+                expires_on: day,
+                last_day: day,
+            },
+            FacilityError::VaccinationMissing {
+                dog_id: dog,
+                dog_name: "Zeus".into(),
+                vaccine: VaccineKind::Rabies,
+            },
+            FacilityError::Forbidden {
+                what: "revenue",
+                role: Role::Staff,
+            },
+            FacilityError::NotAllowed {
+                what: "adding staff",
+                needed: "admin",
+                role: Role::Manager,
+            },
+            FacilityError::NotFound {
+                entity: "booking",
+                id: "b1".into(),
+                field: Some("booking_id"),
+            },
+            FacilityError::AlreadyExists {
+                field: "email",
+                message: "another record already has this email address".into(),
+            },
+            FacilityError::StaleUpdate {
+                entity: "customer",
+                expected: Utc::now(),
+                updated_at: Utc::now(),
+            },
+            FacilityError::InvalidTransition {
+                from: BookingStatus::CheckedOut,
+                to: "checked in",
+            },
+            FacilityError::WrongDay {
+                what: "checked in",
+                first_day: day,
+                last_day: day,
+                today: day.succ_opt().unwrap(),
+            },
+            FacilityError::Sms(SmsError::EmptyMessage),
+            FacilityError::Sms(SmsError::SendFailed {
+                message_id: crate::domain::SmsMessageId::new(),
+                reason: "Twilio answered 500".into(),
+            }),
+            FacilityError::Db(DbError::ForeignKeyViolation {
+                constraint: "a broken reference".into(),
+            }),
+            FacilityError::Internal("a broken invariant".into()),
+        ]
+    }
+
+    #[test]
+    fn every_facility_error_keeps_its_code_on_rest_graphql_and_in_tool_results() {
+        let mut seen = std::collections::HashSet::new();
+        for (err, again) in samples().into_iter().zip(samples()) {
+            let (status, code, field) = expected(&err);
+            let what = format!("{err:?}");
+            seen.insert(std::mem::discriminant(&err));
+            let tool = ToolError::from(again);
+            let api = ApiError::from(err);
+            assert_eq!(api.status().as_u16(), status, "{what}");
+            assert_eq!(api.code(), code, "{what}");
+            assert_eq!(api.field(), field, "{what}");
+
+            let rest = api.body("req-1");
+            assert_eq!(rest["error"]["code"], code, "{what}");
+            assert_eq!(rest["error"]["field"].as_str(), field, "{what}");
+            assert_eq!(rest["error"]["requestId"], "req-1", "{what}");
+
+            let graphql = api.into_graphql();
+            let extensions = serde_json::to_value(&graphql.extensions).unwrap();
+            assert_eq!(extensions["code"], code, "{what}");
+            assert_eq!(extensions["field"].as_str(), field, "{what}");
+            if status == 500 {
+                assert!(!graphql.message.contains("broken"), "masked: {what}");
+            }
+
+            // The model reads the same code, with the field as the tool's input names it.
+            assert_eq!(tool.code, code, "{what}");
+            assert_eq!(
+                tool.field.map(|f| camel_case(&f)).as_deref(),
+                field,
+                "{what}"
+            );
+        }
+        assert_eq!(seen.len(), 22, "one sample per variant");
+    }
+
+    #[test]
+    fn a_unique_violation_is_already_exists_never_a_500() {
+        let named = ApiError::from(DbError::UniqueViolation {
+            constraint: "customers_email_key".into(),
+        });
+        assert_eq!(
+            (named.status().as_u16(), named.code()),
+            (409, "already_exists")
+        );
+        assert_eq!(named.field(), Some("email"));
+        let unnamed = ApiError::from(DbError::UniqueViolation {
+            constraint: "some_other_key".into(),
+        });
+        assert_eq!(
+            (unnamed.status().as_u16(), unnamed.code()),
+            (409, "already_exists")
+        );
+        assert_eq!(unnamed.field(), None);
     }
 }

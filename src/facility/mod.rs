@@ -300,6 +300,54 @@ impl FacilityError {
         }
     }
 
+    /// The error as every surface reports it — REST, GraphQL and a tool result alike: what
+    /// kind of refusal it is, its public code, the input field at fault and the message.
+    /// Refusals of the input itself share the code `invalid_input` (the message says which
+    /// rule); an unknown customer or dog is `not_found`.
+    pub fn refusal(&self) -> Refusal {
+        let kind = match self {
+            _ if !self.is_user_error() => RefusalKind::Internal,
+            FacilityError::Forbidden { .. } | FacilityError::NotAllowed { .. } => {
+                RefusalKind::Forbidden
+            }
+            FacilityError::NotFound { .. }
+            | FacilityError::UnknownCustomer(_)
+            | FacilityError::UnknownDog(_) => RefusalKind::NotFound,
+            FacilityError::CapacityFull { .. }
+            | FacilityError::DogAlreadyBooked { .. }
+            | FacilityError::AlreadyExists { .. }
+            | FacilityError::StaleUpdate { .. }
+            | FacilityError::InvalidTransition { .. }
+            | FacilityError::WrongDay { .. } => RefusalKind::Conflict,
+            FacilityError::InvalidInput { .. }
+            | FacilityError::EndBeforeStart { .. }
+            | FacilityError::RangeTooLong { .. }
+            | FacilityError::DogNotOwned { .. }
+            | FacilityError::ServiceUnavailable(_)
+            | FacilityError::StartInPast { .. }
+            | FacilityError::VaccinationExpired { .. }
+            | FacilityError::VaccinationMissing { .. }
+            | FacilityError::Sms(_)
+            | FacilityError::Db(_)
+            | FacilityError::Internal(_) => RefusalKind::Invalid,
+        };
+        let code = match self.code() {
+            "end_before_start"
+            | "range_too_long"
+            | "start_in_past"
+            | "service_unavailable"
+            | "dog_not_owned" => "invalid_input",
+            "unknown_customer" | "unknown_dog" => "not_found",
+            code => code,
+        };
+        Refusal {
+            kind,
+            code,
+            field: self.field(),
+            message: self.to_string(),
+        }
+    }
+
     /// Whether the caller can fix it (bad input, a rule of the facility), as opposed to a
     /// failure of the system.
     pub fn is_user_error(&self) -> bool {
@@ -309,6 +357,33 @@ impl FacilityError {
 }
 
 pub type FacilityResult<T> = Result<T, FacilityError>;
+
+/// A [`FacilityError`] as the caller reads it, whichever surface it reaches them through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub kind: RefusalKind,
+    pub code: &'static str,
+    /// The input field at fault, as the service names it (`customer_id`).
+    pub field: Option<&'static str>,
+    /// For people; an internal error's is for the log only.
+    pub message: String,
+}
+
+/// What kind of refusal: each surface says it its own way (an HTTP status, say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// The input breaks a rule (422).
+    Invalid,
+    /// The caller may not do this (403).
+    Forbidden,
+    /// What the input names does not exist (404).
+    NotFound,
+    /// The current state refuses it: a place, a value or a version taken, a move not possible
+    /// (409).
+    Conflict,
+    /// A failure of the system, not the caller's to fix (500).
+    Internal,
+}
 
 /// Checks a date range given as `start`/`end` (inclusive) of at most `max` days and returns
 /// its length in days.

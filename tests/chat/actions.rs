@@ -151,7 +151,8 @@ both_backends! {
         let out = c.aim.chat(&c.staff, "Book Zeus under Mark", None).await.unwrap();
         let result = &tool_results(&c.model.requests()[1].body)[0];
         assert!(result.2);
-        assert_eq!(result.1["error"]["code"], "dog_not_owned");
+        assert_eq!(result.1["error"]["code"], "invalid_input");
+        assert_eq!(result.1["error"]["field"], "customer_id");
         assert!(out.pending_actions.is_empty());
         assert_eq!(c.count("aim_actions").await, 0);
     }

@@ -351,8 +351,11 @@ impl ToolError {
 }
 
 impl From<FacilityError> for ToolError {
+    /// The refusal as every surface reports it ([`FacilityError::refusal`]), with the field
+    /// named as the tool's input names it.
     fn from(err: FacilityError) -> Self {
-        if !err.is_user_error() {
+        let refusal = err.refusal();
+        if refusal.kind == crate::facility::RefusalKind::Internal {
             tracing::error!(error = %err, "tool failed");
             return ToolError {
                 code: "internal",
@@ -362,9 +365,9 @@ impl From<FacilityError> for ToolError {
             };
         }
         ToolError {
-            code: err.code(),
-            field: err.field().map(str::to_owned),
-            message: err.to_string(),
+            code: refusal.code,
+            field: refusal.field.map(str::to_owned),
+            message: refusal.message,
         }
     }
 }
