@@ -7,6 +7,7 @@
 pub mod alerts;
 pub mod chat;
 pub mod connection;
+pub mod documents;
 pub mod facility;
 pub mod loaders;
 pub mod records;
@@ -76,6 +77,7 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
+    .extension(documents::DocumentCache::default())
 }
 
 /// The SDL of the schema (what `schema.graphql` holds).
