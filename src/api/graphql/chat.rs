@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::connection::{self, Cursor, connection, fetch_limit, page_size};
-use super::loaders::{ActionsLoader, FirstMessages, FirstMessagesLoader, Loaded, StaffUserLoader};
+use super::loaders::{ActionsLoader, FirstMessages, FirstMessagesLoader, StaffUserLoader};
 use super::staff::StaffUser;
-use super::{actor, data, gql_error, load_error, parse_id};
+use super::{actor, data, gql_error, load_error, loader, parse_id};
 use crate::aim::Aim;
 use crate::aim::actions::ActionView;
 use crate::aim::chat::{ChatOutput, ToolCallRecord};
@@ -119,7 +119,7 @@ impl AimConversation {
 
     /// The staff user who owns it.
     async fn staff_user(&self, ctx: &Context<'_>) -> Result<StaffUser> {
-        data::<Loaded<StaffUserLoader>>(ctx)?
+        loader::<StaffUserLoader>(ctx)?
             .load_one(self.0.staff_user_id)
             .await
             .map_err(load_error)?
@@ -143,7 +143,7 @@ impl AimConversation {
         let size = page_size(first).map_err(gql_error)?;
         let after = Cursor::after(after.as_deref(), MESSAGES).map_err(gql_error)?;
         let rows = match after {
-            None => data::<Loaded<FirstMessagesLoader>>(ctx)?
+            None => loader::<FirstMessagesLoader>(ctx)?
                 .load_one(FirstMessages {
                     conversation_id: self.0.id,
                     limit: fetch_limit(size),
@@ -193,7 +193,7 @@ impl AimConversation {
 
     /// The actions AIM proposed in it, newest first (at most the 100 newest).
     async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<AimAction>> {
-        let rows = data::<Loaded<ActionsLoader>>(ctx)?
+        let rows = loader::<ActionsLoader>(ctx)?
             .load_one(self.0.id)
             .await
             .map_err(load_error)?

@@ -1,8 +1,9 @@
 //! DataLoaders: what the fields of a list of conversations need, loaded for the whole list in
 //! one query per relation instead of one per conversation.
 //!
-//! They are created for each request ([`attach`]), never shared: a loader that outlived its
-//! request could hand one staff user's rows to another, or stale rows to both.
+//! They belong to one request ([`attach`]), made when a resolver first asks ([`Loaders::get`]),
+//! never shared: a loader that outlived its request could hand one staff user's rows to
+//! another, or stale rows to both.
 //!
 //! Their batch loads run inside the request's own task ([`Batches::run`]), not as spawned
 //! tasks: a batch starts only once every resolver that could run has asked for its keys and
@@ -13,7 +14,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
@@ -50,17 +51,62 @@ pub type LoadError = Arc<DbError>;
 /// returned.
 pub fn attach(request: async_graphql::Request, db: &Db) -> (async_graphql::Request, Batches) {
     let batches = Batches(Arc::default());
-    let request = request
-        .data(batches.loader(StaffUserLoader(db.clone())))
-        .data(batches.loader(FirstMessagesLoader(db.clone())))
-        .data(batches.loader(ActionsLoader(db.clone())))
-        .data(batches.loader(CustomerLoader(db.clone())))
-        .data(batches.loader(DogLoader(db.clone())))
-        .data(batches.loader(DogsOfCustomerLoader(db.clone())))
-        .data(batches.loader(VaccinationsLoader(db.clone())))
-        .data(batches.loader(BookingDogsLoader(db.clone())))
-        .data(batches.loader(CustomerBookingsLoader(db.clone())));
-    (request, batches)
+    let loaders = Loaders::new(db.clone(), Batches(batches.0.clone()));
+    (request.data(loaders), batches)
+}
+
+/// A loader a request makes the first time one of its resolvers asks for it ([`Loaders::get`]):
+/// most requests need none or one of them, and making all of them up front was work every
+/// request paid for.
+pub trait RequestLoader: Send + Sync + Sized + 'static {
+    fn new(db: Db) -> Self;
+    fn slot(loaders: &Loaders) -> &OnceLock<Loaded<Self>>;
+}
+
+macro_rules! request_loaders {
+    ($($field:ident: $loader:ident),+ $(,)?) => {
+        /// This request's DataLoaders, each made on first use.
+        pub struct Loaders {
+            db: Db,
+            batches: Batches,
+            $($field: OnceLock<Loaded<$loader>>,)+
+        }
+
+        impl Loaders {
+            fn new(db: Db, batches: Batches) -> Loaders {
+                Loaders { db, batches, $($field: OnceLock::new(),)+ }
+            }
+        }
+
+        $(impl RequestLoader for $loader {
+            fn new(db: Db) -> Self {
+                $loader(db)
+            }
+
+            fn slot(loaders: &Loaders) -> &OnceLock<Loaded<Self>> {
+                &loaders.$field
+            }
+        })+
+    };
+}
+
+request_loaders!(
+    staff_users: StaffUserLoader,
+    first_messages: FirstMessagesLoader,
+    actions: ActionsLoader,
+    customers: CustomerLoader,
+    dogs: DogLoader,
+    dogs_of_customer: DogsOfCustomerLoader,
+    vaccinations: VaccinationsLoader,
+    booking_dogs: BookingDogsLoader,
+    customer_bookings: CustomerBookingsLoader,
+);
+
+impl Loaders {
+    /// The request's loader of kind `L`, made now if no resolver asked for it before.
+    pub fn get<L: RequestLoader>(&self) -> &Loaded<L> {
+        L::slot(self).get_or_init(|| self.batches.loader(L::new(self.db.clone())))
+    }
 }
 
 /// The batch loads this request's loaders started, waiting to be run by [`Batches::run`].

@@ -138,6 +138,13 @@ pub(crate) fn author(ctx: &Context<'_>) -> async_graphql::Result<crate::facility
     ))
 }
 
+/// This request's DataLoader of kind `L`.
+pub(crate) fn loader<'c, L: loaders::RequestLoader>(
+    ctx: &Context<'c>,
+) -> async_graphql::Result<&'c loaders::Loaded<L>> {
+    Ok(data::<loaders::Loaders>(ctx)?.get::<L>())
+}
+
 /// A service or loader put into the schema or request data.
 pub(crate) fn data<'c, T: Any + Send + Sync>(ctx: &Context<'c>) -> async_graphql::Result<&'c T> {
     ctx.data_opt::<T>().ok_or_else(|| {

@@ -13,11 +13,11 @@ use super::connection::{self, Cursor, connection, fetch_limit, page_size};
 use super::facility::{BookingStatus, ServiceKind, VaccineKind};
 use super::loaders::{
     BookingDogsLoader, CustomerBookings, CustomerBookingsLoader, CustomerLoader, DogLoader,
-    DogsOfCustomerLoader, Loaded, StaffUserLoader, VaccinationsLoader,
+    DogsOfCustomerLoader, StaffUserLoader, VaccinationsLoader,
 };
 use super::scalars::Date;
 use super::staff::StaffUser;
-use super::{actor, author, caller, data, gql_error, load_error, parse_id};
+use super::{actor, author, caller, data, gql_error, load_error, loader, parse_id};
 use crate::api::error::ApiError;
 use crate::db::bookings::{BookingFilter, BookingRecord, ServiceRow};
 use crate::db::customers::{CustomerRecord, DogRecord, VaccinationRecord};
@@ -210,7 +210,7 @@ impl Customer {
     }
     /// Their dogs, by name.
     async fn dogs(&self, ctx: &Context<'_>) -> Result<Vec<Dog>> {
-        Ok(data::<Loaded<DogsOfCustomerLoader>>(ctx)?
+        Ok(loader::<DogsOfCustomerLoader>(ctx)?
             .load_one(self.0.id)
             .await
             .map_err(load_error)?
@@ -230,7 +230,7 @@ impl Customer {
         let size = page_size(first).map_err(gql_error)?;
         let after = Cursor::after(after.as_deref(), CUSTOMER_BOOKINGS).map_err(gql_error)?;
         let rows = match after {
-            None => data::<Loaded<CustomerBookingsLoader>>(ctx)?
+            None => loader::<CustomerBookingsLoader>(ctx)?
                 .load_one(CustomerBookings {
                     customer_id: self.0.id,
                     limit: fetch_limit(size),
@@ -271,7 +271,7 @@ connection!(
 
 impl Dog {
     async fn records(&self, ctx: &Context<'_>) -> Result<Vec<VaccinationRecord>> {
-        Ok(data::<Loaded<VaccinationsLoader>>(ctx)?
+        Ok(loader::<VaccinationsLoader>(ctx)?
             .load_one(self.0.id)
             .await
             .map_err(load_error)?
@@ -306,7 +306,7 @@ impl Dog {
     }
     /// The customer who owns the dog.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Customer> {
-        data::<Loaded<CustomerLoader>>(ctx)?
+        loader::<CustomerLoader>(ctx)?
             .load_one(self.0.customer_id)
             .await
             .map_err(load_error)?
@@ -450,7 +450,7 @@ impl Booking {
         if let Some(customer) = &self.customer {
             return Ok(Customer(customer.clone()));
         }
-        data::<Loaded<CustomerLoader>>(ctx)?
+        loader::<CustomerLoader>(ctx)?
             .load_one(self.record.customer_id)
             .await
             .map_err(load_error)?
@@ -461,7 +461,7 @@ impl Booking {
     async fn dogs(&self, ctx: &Context<'_>) -> Result<Vec<Dog>> {
         let dogs = match &self.dogs {
             Some(dogs) => dogs.clone(),
-            None => data::<Loaded<BookingDogsLoader>>(ctx)?
+            None => loader::<BookingDogsLoader>(ctx)?
                 .load_one(self.record.id)
                 .await
                 .map_err(load_error)?
@@ -523,7 +523,7 @@ impl Booking {
         let Some(id) = self.record.created_by else {
             return Ok(None);
         };
-        Ok(data::<Loaded<StaffUserLoader>>(ctx)?
+        Ok(loader::<StaffUserLoader>(ctx)?
             .load_one(id)
             .await
             .map_err(load_error)?
@@ -561,7 +561,7 @@ impl AuditLogEntry {
         let Some(id) = self.0.actor_id else {
             return Ok(None);
         };
-        Ok(data::<Loaded<StaffUserLoader>>(ctx)?
+        Ok(loader::<StaffUserLoader>(ctx)?
             .load_one(id)
             .await
             .map_err(load_error)?
@@ -635,7 +635,7 @@ impl RecordsQuery {
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         actor(ctx)?;
         let id: CustomerId = parse_id("id", &id).map_err(gql_error)?;
-        Ok(data::<Loaded<CustomerLoader>>(ctx)?
+        Ok(loader::<CustomerLoader>(ctx)?
             .load_one(id)
             .await
             .map_err(load_error)?
@@ -679,7 +679,7 @@ impl RecordsQuery {
     async fn dog(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Dog>> {
         actor(ctx)?;
         let id: DogId = parse_id("id", &id).map_err(gql_error)?;
-        Ok(data::<Loaded<DogLoader>>(ctx)?
+        Ok(loader::<DogLoader>(ctx)?
             .load_one(id)
             .await
             .map_err(load_error)?
@@ -731,7 +731,7 @@ impl RecordsQuery {
         // A dog's owner is the booking's customer: when the page asks for it, it finds the
         // customers already read.
         if node.field("dogs").field("owner").exists() {
-            let customers = data::<Loaded<CustomerLoader>>(ctx)?;
+            let customers = loader::<CustomerLoader>(ctx)?;
             customers
                 .feed_many(
                     rows.iter()

@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 
 use super::connection::{self, Cursor, connection, fetch_limit, page_size};
 use super::facility::ShiftRole;
-use super::loaders::{CustomerLoader, Loaded, StaffUserLoader};
+use super::loaders::{CustomerLoader, StaffUserLoader};
 use super::records::Customer;
 use super::scalars::Date;
 use super::staff::StaffUser;
-use super::{actor, author, data, gql_error, load_error, parse_id};
+use super::{actor, author, data, gql_error, load_error, loader, parse_id};
 use crate::api::error::ApiError;
 use crate::db::payments::PaymentRecord;
 use crate::domain::{self, PaymentId, StaffScheduleId};
@@ -73,7 +73,7 @@ impl Shift {
         ID(self.0.id.to_string())
     }
     async fn staff_user(&self, ctx: &Context<'_>) -> Result<StaffUser> {
-        data::<Loaded<StaffUserLoader>>(ctx)?
+        loader::<StaffUserLoader>(ctx)?
             .load_one(self.0.staff_user_id)
             .await
             .map_err(load_error)?
@@ -129,7 +129,7 @@ impl Payment {
         ID(self.0.id.to_string())
     }
     async fn customer(&self, ctx: &Context<'_>) -> Result<Customer> {
-        data::<Loaded<CustomerLoader>>(ctx)?
+        loader::<CustomerLoader>(ctx)?
             .load_one(self.0.customer_id)
             .await
             .map_err(load_error)?
