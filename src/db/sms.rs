@@ -10,7 +10,7 @@ use super::{AsConn, DbResult, on_conn};
 use crate::domain::{CustomerId, SmsMessageId, SmsStatus, StaffUserId};
 
 /// A message in the outbox, as stored and as tools and the API show it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct SmsMessage {
     pub id: SmsMessageId,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::audit::{self, Author, Changes};
 use super::clock::{self, ClockTime};
@@ -30,7 +30,7 @@ pub const MAX_STAY_DAYS: i64 = 60;
 pub const MAX_DOGS_PER_BOOKING: usize = 10;
 const MAX_NOTES_CHARS: usize = 2_000;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerRef {
     pub id: CustomerId,
@@ -38,7 +38,7 @@ pub struct CustomerRef {
     pub phone: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DogRef {
     pub id: DogId,
@@ -47,7 +47,7 @@ pub struct DogRef {
 }
 
 /// A booking with its customer and dogs.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingView {
     pub id: BookingId,
@@ -62,9 +62,9 @@ pub struct BookingView {
     pub dogs: Vec<DogRef>,
     pub notes: Option<String>,
     pub created_at: DateTime<Utc>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_in_at: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_out_at: Option<DateTime<Utc>>,
 }
 
@@ -186,7 +186,7 @@ pub(crate) fn percent(part: u32, whole: u32) -> f64 {
 }
 
 /// One day of the schedule.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduleDay {
     pub date: NaiveDate,
@@ -200,7 +200,7 @@ pub struct ScheduleDay {
     pub bookings: Vec<BookingView>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Schedule {
     pub start_date: NaiveDate,
@@ -224,7 +224,7 @@ pub struct BookingRequest {
 
 /// The bookings written for one request: one per day for daycare, grooming and training, one
 /// for a whole boarding stay.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedBookings {
     pub bookings: Vec<BookingView>,

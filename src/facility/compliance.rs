@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::bookings::{BookingView, CustomerRef, group_stays};
 use super::clock;
@@ -17,7 +17,7 @@ use crate::domain::*;
 pub const DEFAULT_DAYS_AHEAD: u32 = 30;
 pub const MAX_DAYS_AHEAD: u32 = 365;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VaccinationStatus {
     /// Expired before the day of the check (or never given).
@@ -27,7 +27,7 @@ pub enum VaccinationStatus {
     ExpiringSoon,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ComplianceFlag {
     pub dog_id: DogId,
@@ -46,7 +46,7 @@ pub struct ComplianceFlag {
     pub first_invalid_booking: Option<NaiveDate>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ComplianceReport {
     pub as_of: NaiveDate,

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::bookings::{BookingView, CustomerRef, DogRef, dogs_per_day, percent};
 use super::clock::{self, ClockTime};
@@ -20,7 +20,7 @@ pub const COMPLIANCE_WARNING_DAYS: u32 = 7;
 /// How many open alerts the summary lists (all are counted).
 const OPEN_ALERTS_LISTED: i64 = 5;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StaffOnDuty {
     pub staff_user_id: StaffUserId,
@@ -32,7 +32,7 @@ pub struct StaffOnDuty {
 }
 
 /// A drop-off or pick-up of the day.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Movement {
     pub booking_id: BookingId,
@@ -43,12 +43,12 @@ pub struct Movement {
     pub customer: CustomerRef,
     pub dogs: Vec<DogRef>,
     /// Not checked in an hour after its start (arrivals only).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub late: bool,
 }
 
 /// The facility at one moment of one day.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FacilityStatus {
     pub date: NaiveDate,
@@ -75,7 +75,7 @@ pub struct FacilityStatus {
     pub staffing_gaps: Vec<HourStaffing>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertBrief {
     pub id: AlertId,
@@ -87,7 +87,7 @@ pub struct AlertBrief {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OpenAlerts {
     pub total: i64,
@@ -99,7 +99,7 @@ pub struct OpenAlerts {
 }
 
 /// What `get_today_summary` returns.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TodaySummary {
     #[serde(flatten)]

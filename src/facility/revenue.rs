@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::clock;
 use super::{Facility, FacilityError, FacilityResult, MAX_RANGE_DAYS, check_range};
@@ -12,7 +12,7 @@ use crate::db::{self, revenue::PaymentGroup};
 use crate::domain::*;
 
 /// A count of payments and their sum in cents.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Tally {
     pub count: i64,
@@ -26,7 +26,7 @@ impl Tally {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceTally {
     /// `None` for payments not tied to a booking.
@@ -35,7 +35,7 @@ pub struct ServiceTally {
     pub tally: Tally,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MethodTally {
     pub method: PaymentMethod,
@@ -43,7 +43,7 @@ pub struct MethodTally {
     pub tally: Tally,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PointsSummary {
     pub issued: i64,
@@ -52,7 +52,7 @@ pub struct PointsSummary {
 }
 
 /// Revenue from `start_date` to `end_date` inclusive (facility dates), in cents.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RevenueSummary {
     pub start_date: NaiveDate,

@@ -18,7 +18,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Days, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::bookings::DogRef;
 use super::compliance::DEFAULT_DAYS_AHEAD;
@@ -44,7 +44,7 @@ const MIN_SCORE: f64 = 0.45;
 /// this.
 const BELOW_TYPED_EMAIL: f64 = 0.99;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerMatch {
     pub id: CustomerId,
@@ -58,7 +58,7 @@ pub struct CustomerMatch {
     pub score: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OwnerContact {
     pub id: CustomerId,
@@ -67,7 +67,7 @@ pub struct OwnerContact {
     pub email: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VaccineState {
     Current,
@@ -76,7 +76,7 @@ pub enum VaccineState {
     Missing,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VaccineRecord {
     pub vaccine: VaccineKind,
@@ -84,7 +84,7 @@ pub struct VaccineRecord {
     pub status: VaccineState,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DogMatch {
     pub id: DogId,

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::bookings::{BookingView, DAY_CLOSES, DAY_OPENS, group_stays};
 use super::clock::{self, ClockTime};
@@ -18,7 +18,7 @@ use super::{Facility, FacilityResult};
 use crate::db;
 use crate::domain::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BreakView {
     pub id: StaffBreakId,
@@ -28,10 +28,12 @@ pub struct BreakView {
     pub kind: BreakType,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShiftView {
     pub id: StaffScheduleId,
+    /// Not in JSON, where the shift is listed under its day; read from JSON, it and
+    /// `updated_at` are left at their defaults.
     #[serde(skip)]
     pub date: NaiveDate,
     /// When the shift (or one of its breaks) last changed.
@@ -65,7 +67,7 @@ impl ShiftView {
 }
 
 /// Staffing of one hour, `[hour, hour + 1h)`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HourStaffing {
     pub hour: ClockTime,
@@ -82,7 +84,7 @@ pub struct HourStaffing {
 }
 
 /// A day's staff schedule.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StaffDay {
     pub date: NaiveDate,

@@ -3,11 +3,17 @@
 
 use std::sync::Arc;
 
+use aim::aim::tools::Tool;
+use aim::aim::tools::catalog::*;
 use aim::aim::{Aim, ChatSettings};
+use aim::llm::anthropic::AnthropicProvider;
 use aim::llm::offline::OfflineProvider;
+use chrono::Days;
+use serde_json::json;
 
 use super::*;
 use crate::both_backends;
+use crate::common::fake_model::Reply;
 
 fn offline(c: &Chat) -> Aim {
     c.aim_with(Arc::new(OfflineProvider::new()), ChatSettings::default())
@@ -82,5 +88,71 @@ both_backends! {
         let out = app.state.aim.chat(&manager, "Search for customer Mark Huggins", None).await.unwrap();
         assert_eq!(out.model_used, "aim-offline");
         assert!(out.response_text.contains("Biscuit"), "{}", out.response_text);
+    }
+}
+
+/// `result` read as tool `T`'s output, as the offline provider reads it, and written back.
+fn read_back<T: Tool>(result: &Value) -> Value {
+    let output: T::Output = serde_json::from_value(result.clone())
+        .unwrap_or_else(|e| panic!("{}: {e}: {result}", T::NAME));
+    serde_json::to_value(output).unwrap()
+}
+
+/// Asks the facility through the scripted model for every tool at once, and returns each
+/// result, in the order of `calls`.
+async fn results_of(c: &Chat, aim: &Aim, calls: &[(&str, &str, Value)]) -> Vec<Value> {
+    c.model.push(Reply::tool_use(calls));
+    c.model.push(Reply::text("Done."));
+    aim.chat(&c.manager, "Everything, please", None)
+        .await
+        .unwrap();
+    let request = c.model.requests().pop().unwrap();
+    tool_results(&request.body)
+        .into_iter()
+        .map(|(_, result, is_error)| {
+            assert!(!is_error, "{result}");
+            assert!(
+                result.get("truncated").is_none(),
+                "small enough to be whole: {result}"
+            );
+            result
+        })
+        .collect()
+}
+
+both_backends! {
+    async fn every_tools_result_reads_back_as_the_type_it_was_written_from(t: TestDb) {
+        let c = Chat::with(t, auto_writes()).await;
+        let (customer, pepper) = c.customer_and_dog("Mark Huggins", "Pepper").await;
+        let day = today() + Days::new(5);
+        let booking = json!({"customer_id": customer, "dog_ids": [pepper], "service": "daycare", "start_date": day});
+        let text = json!({"customer_id": customer, "message": "Pepper is ready for pickup"});
+        let reads = [
+            ("t1", "get_today_summary", json!({})),
+            ("t2", "search_customer", json!({"query": "Mark Huggins"})),
+            ("t3", "search_dog", json!({"query": "Biscuit"})),
+            ("t4", "check_schedule", json!({"start_date": day, "end_date": day})),
+            ("t5", "get_staff_schedule", json!({"date": today()})),
+            ("t6", "check_compliance", json!({})),
+            ("t7", "get_revenue_summary", json!({"start_date": today(), "end_date": today()})),
+        ];
+        let results = results_of(&c, &c.aim, &reads).await;
+        assert_eq!(read_back::<GetTodaySummary>(&results[0]), results[0]);
+        assert_eq!(read_back::<SearchCustomer>(&results[1]), results[1]);
+        assert_eq!(read_back::<SearchDog>(&results[2]), results[2]);
+        assert_eq!(read_back::<CheckSchedule>(&results[3]), results[3]);
+        assert_eq!(read_back::<GetStaffSchedule>(&results[4]), results[4]);
+        assert_eq!(read_back::<CheckCompliance>(&results[5]), results[5]);
+        assert_eq!(read_back::<GetRevenueSummary>(&results[6]), results[6]);
+
+        // Writes proposed for confirmation, then made at once.
+        let writes = [("t1", "create_booking", booking), ("t2", "send_sms_to_customer", text)];
+        let confirm = c.aim_with(Arc::new(AnthropicProvider::new(c.model.settings())), ChatSettings::default());
+        for aim in [&confirm, &c.aim] {
+            let results = results_of(&c, aim, &writes).await;
+            assert_eq!(read_back::<CreateBooking>(&results[0]), results[0]);
+            assert_eq!(read_back::<SendSmsToCustomer>(&results[1]), results[1]);
+        }
+        assert_eq!(c.count("sms_messages").await, 1, "the proposed text waits; the other went out");
     }
 }

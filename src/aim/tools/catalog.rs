@@ -59,7 +59,7 @@ pub struct SearchCustomer {
 }
 
 /// What `search_customer` found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerSearch {
     pub query: String,
@@ -99,7 +99,7 @@ pub struct SearchDog {
 }
 
 /// What `search_dog` found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DogSearch {
     pub query: String,
@@ -141,7 +141,7 @@ pub struct CheckSchedule {
 }
 
 /// What `check_schedule` found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduleResult {
     #[serde(flatten)]
@@ -225,7 +225,7 @@ impl From<CreateBooking> for BookingRequest {
 }
 
 /// A booking made: `{"status": "booked", "bookings": […], "priceCents": …}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct Booked {
     pub status: BookedStatus,
     #[serde(flatten)]
@@ -240,7 +240,7 @@ pub enum BookedStatus {
 }
 
 /// What a booking awaiting confirmation would be.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingPreview {
     pub customer: Option<crate::facility::bookings::CustomerRef>,
@@ -321,7 +321,7 @@ pub struct SendSmsToCustomer {
 }
 
 /// A text handed to the SMS service: its status and the message as stored.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct SmsSent {
     pub status: crate::domain::SmsStatus,
     pub message: SmsMessage,

@@ -46,8 +46,9 @@ pub trait Tool: DeserializeOwned + Serialize + JsonSchema + Send + Sync {
     const ACTION: Option<ActionTool> = None;
     /// Whether it reaches outside the facility (a text to a customer's phone).
     const OPEN_WORLD: bool = false;
-    /// What it answers, serialized for the model.
-    type Output: Serialize + Proposes + Send;
+    /// What it answers, serialized for the model, and read back from the same JSON by the
+    /// offline provider.
+    type Output: Serialize + DeserializeOwned + Proposes + Send;
 
     fn run(
         &self,
@@ -81,8 +82,9 @@ pub trait WriteTool: Tool {
     ) -> impl Future<Output = Result<(String, Self::Preview), ToolError>> + Send;
 }
 
-/// What a write tool answers: done, or proposed.
-#[derive(Debug, Serialize)]
+/// What a write tool answers: done, or proposed. Read back, a proposal is recognised by its
+/// `status` (`pending_confirmation`), so it is tried first.
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum Written<Done, Preview> {
     Proposed(Proposal<Preview>),
@@ -90,7 +92,7 @@ pub enum Written<Done, Preview> {
 }
 
 /// A write waiting for a staff member's confirmation, as the model reads it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Proposal<Preview> {
     pub status: PendingConfirmation,
@@ -342,12 +344,30 @@ impl ToolError {
     }
 
     pub fn to_json(&self) -> Value {
-        let mut error = json!({"code": self.code, "message": self.message});
-        if let Some(field) = &self.field {
-            error["field"] = json!(field);
-        }
-        json!({ "error": error })
+        to_json(&ErrorResult {
+            error: ToolErrorBody {
+                code: self.code.to_owned(),
+                message: self.message.clone(),
+                field: self.field.clone(),
+            },
+        })
     }
+}
+
+/// A tool's error result as the model reads it: `{"error": {"code", "message", "field"?}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ErrorResult {
+    pub error: ToolErrorBody,
+}
+
+/// What went wrong, in an [`ErrorResult`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ToolErrorBody {
+    pub code: String,
+    pub message: String,
+    /// The input field at fault, when one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl From<FacilityError> for ToolError {
@@ -558,9 +578,17 @@ fn sms_summary(preview: &SmsPreview) -> String {
     )
 }
 
+/// A list [`fit`] cut short, as recorded in the result's `truncated` list.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Cut {
+    /// The JSON pointer of the list: `/days/0/bookings`.
+    pub list: String,
+    pub shown: usize,
+    pub omitted: usize,
+}
+
 /// Cuts the longest lists of `value` until its JSON fits in `max_chars`, and records what was
-/// left out in a `truncated` list (`{"list": "/days/0/bookings", "shown": 5, "omitted": 12}`)
-/// so the model can say so.
+/// left out in a `truncated` list of [`Cut`]s so the model can say so.
 pub fn fit(mut value: Value, max_chars: usize) -> Value {
     let mut cuts: BTreeMap<String, usize> = BTreeMap::new();
     while json_len(&value) > max_chars {
@@ -577,16 +605,20 @@ pub fn fit(mut value: Value, max_chars: usize) -> Value {
     if cuts.is_empty() {
         return value;
     }
-    let truncated: Vec<Value> = cuts
+    let truncated: Vec<Cut> = cuts
         .into_iter()
-        .filter_map(|(pointer, original)| {
-            let shown = value.pointer(&pointer)?.as_array()?.len();
-            Some(json!({"list": pointer, "shown": shown, "omitted": original - shown}))
+        .filter_map(|(list, original)| {
+            let shown = value.pointer(&list)?.as_array()?.len();
+            Some(Cut {
+                list,
+                shown,
+                omitted: original - shown,
+            })
         })
         .collect();
     match &mut value {
         Value::Object(map) => {
-            map.insert("truncated".to_owned(), Value::Array(truncated));
+            map.insert("truncated".to_owned(), to_json(&truncated));
             value
         }
         _ => json!({"result": value, "truncated": truncated}),

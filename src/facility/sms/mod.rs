@@ -223,7 +223,7 @@ fn masked(number: &str) -> String {
 }
 
 /// A message that passed [`SmsService::check`]: who it goes to and what it says.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SmsPreview {
     pub customer_id: CustomerId,
