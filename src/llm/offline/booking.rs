@@ -3,12 +3,14 @@
 //! (`create_booking`). A name that matches nothing or several dogs is put back to the staff
 //! member instead of guessed.
 
-use serde_json::{Value, json};
-
-use super::answers;
+use super::answers::{self, capitalize};
 use super::dates::{self, DateRange};
 use super::rules::{self, Ask, Plan};
-use super::{Outcome, ToolCall};
+use super::{Outcome, Output, ToolCall};
+use crate::aim::tools::Tool;
+use crate::aim::tools::catalog::{CreateBooking, SearchDog};
+use crate::domain::ServiceKind;
+use crate::facility::search::DogMatch;
 
 /// Every question the booking flow asks contains this, so that the staff member's reply
 /// ("Friday", "Grace Thompson") is read as the rest of the booking request.
@@ -35,7 +37,7 @@ pub(super) struct BookingAsk {
     pub dogs: Vec<String>,
     /// Lowercase words naming the owner: "(Mark Huggins)" or "Mark Huggins' Biscuit".
     pub owner: Vec<String>,
-    pub service: &'static str,
+    pub service: ServiceKind,
     pub dates: Option<DateRange>,
 }
 
@@ -99,7 +101,7 @@ pub(super) fn extract(ask: &Ask) -> BookingAsk {
     BookingAsk {
         dogs,
         owner,
-        service: rules::service(&ask.words).unwrap_or("daycare"),
+        service: rules::service(&ask.words).unwrap_or(ServiceKind::Daycare),
         dates: ask.dates,
     }
 }
@@ -130,7 +132,12 @@ pub(super) fn plan(ask: &Ask) -> Plan {
         booking
             .dogs
             .iter()
-            .map(|dog| ToolCall::new("search_dog", json!({ "query": dog, "limit": SEARCH_LIMIT })))
+            .map(|dog| {
+                ToolCall::new(SearchDog {
+                    query: dog.clone(),
+                    limit: Some(SEARCH_LIMIT),
+                })
+            })
             .collect(),
     )
 }
@@ -154,49 +161,33 @@ pub(super) fn complete_request(previous: &str, question: &str, reply: &str) -> O
     })
 }
 
-pub(super) fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
 /// What one dog name of the request turned out to mean.
 enum Choice<'v> {
-    One(&'v Value),
+    One(&'v DogMatch),
     None,
-    Several(Vec<&'v Value>),
-}
-
-fn lower_words(value: &Value, pointer: &str) -> Vec<String> {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .map(rules::words)
-        .unwrap_or_default()
+    Several(Vec<&'v DogMatch>),
 }
 
 /// The dog a name means among search results: an exact name beats a fuzzy one, and an owner
 /// named in the message settles a tie.
-fn choose<'v>(dogs: &'v [Value], name: &str, booking: &BookingAsk, ask: &Ask) -> Choice<'v> {
+fn choose<'v>(dogs: &'v [DogMatch], name: &str, booking: &BookingAsk, ask: &Ask) -> Choice<'v> {
     let wanted = rules::words(name);
-    let exact: Vec<&Value> = dogs
+    let exact: Vec<&DogMatch> = dogs
         .iter()
-        .filter(|d| lower_words(d, "/name") == wanted)
+        .filter(|d| rules::words(&d.name) == wanted)
         .collect();
-    let mut pool: Vec<&Value> = if exact.is_empty() {
+    let mut pool: Vec<&DogMatch> = if exact.is_empty() {
         dogs.iter().collect()
     } else {
         exact
     };
     if pool.len() > 1 {
         let hints: Vec<&String> = booking.owner.iter().chain(&ask.words).collect();
-        let by_owner: Vec<&Value> = pool
+        let by_owner: Vec<&DogMatch> = pool
             .iter()
             .copied()
             .filter(|d| {
-                lower_words(d, "/owner/name")
+                rules::words(&d.owner.name)
                     .iter()
                     .any(|w| w.len() >= 3 && !wanted.contains(w) && hints.contains(&w))
             })
@@ -215,23 +206,15 @@ fn choose<'v>(dogs: &'v [Value], name: &str, booking: &BookingAsk, ask: &Ask) ->
 /// The step after the dog searches: book the dogs found, or say why not.
 pub(super) fn next_step(ask: &Ask, outcomes: &[Outcome]) -> Plan {
     let booking = extract(ask);
-    let mut found: Vec<&Value> = Vec::new();
-    for outcome in outcomes.iter().filter(|o| o.name == "search_dog") {
-        let name = outcome
-            .input
-            .get("query")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let result = match &outcome.result {
-            Ok(result) => result,
-            Err(err) => return Plan::Say(answers::error_text(&outcome.name, err)),
+    let mut found: Vec<&DogMatch> = Vec::new();
+    for outcome in outcomes.iter().filter(|o| o.tool == SearchDog::NAME) {
+        let search = match &outcome.result {
+            Ok(Output::Dogs(search)) => search,
+            Ok(_) => continue,
+            Err(err) => return Plan::Say(answers::error_text(&outcome.tool, err)),
         };
-        let dogs = result
-            .get("dogs")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        match choose(dogs, name, &booking, ask) {
+        let name = &search.query;
+        match choose(&search.dogs, name, &booking, ask) {
             Choice::One(dog) => found.push(dog),
             Choice::None => {
                 return Plan::Say(format!(
@@ -241,15 +224,12 @@ pub(super) fn next_step(ask: &Ask, outcomes: &[Outcome]) -> Plan {
             }
             Choice::Several(candidates) => {
                 let lines: Vec<String> = candidates.iter().map(|d| answers::dog_brief(d)).collect();
-                let example = candidates
-                    .first()
-                    .and_then(|d| d.pointer("/owner/name").and_then(Value::as_str))
-                    .unwrap_or("owner's name");
                 return Plan::Say(format!(
                     "I found {} dogs matching \"{name}\" — {ASKS_WHICH_ONE}?\n{}\nTell me \
-                     the owner too, for example \"Book {name} ({example}) for {} {}\".",
+                     the owner too, for example \"Book {name} ({}) for {} {}\".",
                     candidates.len(),
                     answers::bullets(lines, 0),
+                    candidates[0].owner.name,
                     booking.service,
                     booking
                         .dates
@@ -259,17 +239,11 @@ pub(super) fn next_step(ask: &Ask, outcomes: &[Outcome]) -> Plan {
             }
         }
     }
-    if found.is_empty() {
+    let Some(first) = found.first() else {
         return Plan::Say(format!("Which dog should I book? {HOW_TO_BOOK}"));
-    }
-    let owners: Vec<&str> = found
-        .iter()
-        .filter_map(|d| d.pointer("/owner/id").and_then(Value::as_str))
-        .collect();
-    let Some(&customer_id) = owners.first() else {
-        return Plan::Say("I found the dog but not its owner, so I can't book it.".into());
     };
-    if owners.iter().any(|o| *o != customer_id) {
+    let customer_id = first.owner.id;
+    if found.iter().any(|d| d.owner.id != customer_id) {
         let names: Vec<String> = found.iter().map(|d| answers::dog_brief(d)).collect();
         return Plan::Say(format!(
             "These dogs belong to different customers, and one booking is for one customer's \
@@ -280,23 +254,21 @@ pub(super) fn next_step(ask: &Ask, outcomes: &[Outcome]) -> Plan {
     let Some(range) = booking.dates else {
         return Plan::Say(format!("Which day should I book them for? {HOW_TO_BOOK}"));
     };
-    let dog_ids: Vec<&Value> = found.iter().filter_map(|d| d.get("id")).collect();
-    let mut input = json!({
-        "customer_id": customer_id,
-        "dog_ids": dog_ids,
-        "service": booking.service,
-        "start_date": range.start.format("%Y-%m-%d").to_string(),
-    });
-    if !range.is_single_day() {
-        input["end_date"] = json!(range.end.format("%Y-%m-%d").to_string());
-    }
-    Plan::Call(vec![ToolCall::new("create_booking", input)])
+    Plan::Call(vec![ToolCall::new(CreateBooking {
+        customer_id,
+        dog_ids: found.iter().map(|d| d.id).collect(),
+        service: booking.service,
+        start_date: range.start,
+        end_date: (!range.is_single_day()).then_some(range.end),
+        notes: None,
+    })])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+    use serde_json::{Value, json};
 
     fn today() -> NaiveDate {
         "2026-11-25".parse().unwrap()
@@ -310,12 +282,12 @@ mod tests {
     fn dog_names_service_and_dates_come_from_the_request() {
         let b = extracted("Book Biscuit for daycare Friday");
         assert_eq!(b.dogs, vec!["Biscuit"]);
-        assert_eq!(b.service, "daycare");
+        assert_eq!(b.service, ServiceKind::Daycare);
         assert_eq!(b.dates, Some(DateRange::day("2026-11-27".parse().unwrap())));
 
         let b = extracted("Can you book Biscuit and Pepper in for boarding from Friday to Sunday?");
         assert_eq!(b.dogs, vec!["Biscuit", "Pepper"]);
-        assert_eq!(b.service, "boarding");
+        assert_eq!(b.service, ServiceKind::Boarding);
         assert_eq!(
             b.dates.map(|r| (r.start.to_string(), r.end.to_string())),
             Some(("2026-11-27".into(), "2026-11-29".into()))
@@ -323,7 +295,7 @@ mod tests {
 
         let b = extracted("book daycare for Max, Rosie & Chief on 2026-12-01");
         assert_eq!(b.dogs, vec!["Max", "Rosie", "Chief"]);
-        assert_eq!(b.service, "daycare");
+        assert_eq!(b.service, ServiceKind::Daycare);
     }
 
     #[test]
@@ -331,7 +303,7 @@ mod tests {
         let b = extracted("Book Bella (Grace Thompson) for grooming tomorrow");
         assert_eq!(b.dogs, vec!["Bella"]);
         assert_eq!(b.owner, vec!["grace", "thompson"]);
-        assert_eq!(b.service, "grooming");
+        assert_eq!(b.service, ServiceKind::Grooming);
 
         let b = extracted("Book Grace Thompson's Bella for daycare tomorrow");
         assert_eq!(b.dogs, vec!["Bella"]);

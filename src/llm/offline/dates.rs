@@ -18,11 +18,12 @@ pub(super) struct DateRange {
 }
 
 impl DateRange {
+    pub fn new(start: NaiveDate, end: NaiveDate) -> DateRange {
+        DateRange { start, end }
+    }
+
     pub fn day(date: NaiveDate) -> DateRange {
-        DateRange {
-            start: date,
-            end: date,
-        }
+        DateRange::new(date, date)
     }
 
     pub fn is_single_day(&self) -> bool {
@@ -162,10 +163,7 @@ fn monday_of(date: NaiveDate) -> NaiveDate {
 
 fn week_of(date: NaiveDate) -> DateRange {
     let monday = monday_of(date);
-    DateRange {
-        start: monday,
-        end: plus(monday, 6),
-    }
+    DateRange::new(monday, plus(monday, 6))
 }
 
 fn month_of(date: NaiveDate) -> DateRange {
@@ -174,7 +172,7 @@ fn month_of(date: NaiveDate) -> DateRange {
         .checked_add_months(Months::new(1))
         .map(|next| minus(next, 1))
         .unwrap_or(date);
-    DateRange { start: first, end }
+    DateRange::new(first, end)
 }
 
 /// The date expression starting at `words[i]`, given the word before it.
@@ -202,10 +200,7 @@ fn mention_at(words: &[String], i: usize, today: NaiveDate) -> Option<Mention> {
                 "week" => week_of(today),
                 _ => {
                     let saturday = plus(monday_of(today), 5);
-                    DateRange {
-                        start: saturday,
-                        end: plus(saturday, 1),
-                    }
+                    DateRange::new(saturday, plus(saturday, 1))
                 }
             };
             let shift = |range: DateRange, forward: bool| match word {
@@ -217,14 +212,8 @@ fn mention_at(words: &[String], i: usize, today: NaiveDate) -> Option<Mention> {
                     };
                     month_of(moved.unwrap_or(range.start))
                 }
-                _ if forward => DateRange {
-                    start: plus(range.start, 7),
-                    end: plus(range.end, 7),
-                },
-                _ => DateRange {
-                    start: minus(range.start, 7),
-                    end: minus(range.end, 7),
-                },
+                _ if forward => DateRange::new(plus(range.start, 7), plus(range.end, 7)),
+                _ => DateRange::new(minus(range.start, 7), minus(range.end, 7)),
             };
             match before {
                 Some("this" | "coming") => plain(base),
@@ -240,14 +229,8 @@ fn mention_at(words: &[String], i: usize, today: NaiveDate) -> Option<Mention> {
             let n = u64::from(if word == "weeks" { n * 7 } else { n });
             let prefix = i.checked_sub(2).map(|j| words[j].as_str());
             match prefix {
-                Some("last" | "past" | "previous") => plain(DateRange {
-                    start: minus(today, n),
-                    end: today,
-                }),
-                _ => plain(DateRange {
-                    start: today,
-                    end: plus(today, n),
-                }),
+                Some("last" | "past" | "previous") => plain(DateRange::new(minus(today, n), today)),
+                _ => plain(DateRange::new(today, plus(today, n))),
             }
         }
         _ => {
@@ -291,12 +274,9 @@ pub(super) fn resolve(words: &[String], today: NaiveDate) -> Option<DateRange> {
         end = plus(end, 7);
     }
     Some(if end < start {
-        DateRange {
-            start: end,
-            end: start,
-        }
+        DateRange::new(end, start)
     } else {
-        DateRange { start, end }
+        DateRange::new(start, end)
     })
 }
 

@@ -7,11 +7,15 @@
 //! questions about the schedule or the staff.
 
 use chrono::NaiveDate;
-use serde_json::{Value, json};
 
 use super::ToolCall;
 use super::booking;
 use super::dates::{self, DateRange};
+use crate::aim::tools::catalog::{
+    CheckCompliance, CheckSchedule, GetRevenueSummary, GetStaffSchedule, GetTodaySummary,
+    SearchCustomer, SearchDog,
+};
+use crate::domain::ServiceKind;
 
 /// What a staff message asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,20 +179,20 @@ pub(super) fn intents(words: &[String]) -> Vec<Intent> {
     }
 }
 
-/// The service a message names, as the tools spell it.
-pub(super) fn service(words: &[String]) -> Option<&'static str> {
-    const SERVICES: &[(&str, &str)] = &[
-        ("daycare", "daycare"),
-        ("day care", "daycare"),
-        ("boarding", "boarding"),
-        ("board", "boarding"),
-        ("overnight", "boarding"),
-        ("sleepover", "boarding"),
-        ("grooming", "grooming"),
-        ("groom", "grooming"),
-        ("bath", "grooming"),
-        ("training", "training"),
-        ("train", "training"),
+/// The service a message names.
+pub(super) fn service(words: &[String]) -> Option<ServiceKind> {
+    const SERVICES: &[(&str, ServiceKind)] = &[
+        ("daycare", ServiceKind::Daycare),
+        ("day care", ServiceKind::Daycare),
+        ("boarding", ServiceKind::Boarding),
+        ("board", ServiceKind::Boarding),
+        ("overnight", ServiceKind::Boarding),
+        ("sleepover", ServiceKind::Boarding),
+        ("grooming", ServiceKind::Grooming),
+        ("groom", ServiceKind::Grooming),
+        ("bath", ServiceKind::Grooming),
+        ("training", ServiceKind::Training),
+        ("train", ServiceKind::Training),
     ];
     SERVICES
         .iter()
@@ -231,50 +235,34 @@ pub(super) enum Plan {
 /// The most days of staff schedules one question fetches (one tool call per day).
 const MAX_STAFF_DAYS: usize = 7;
 
-fn date_text(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
-}
-
 /// The tool calls for one (non-exclusive) intent.
 fn calls_for(intent: Intent, ask: &Ask) -> Vec<ToolCall> {
     let range = ask.range_or_today();
-    let schedule = |range: DateRange| {
-        let mut input = json!({
-            "start_date": date_text(range.start),
-            "end_date": date_text(range.end),
-        });
-        if let Some(service) = service(&ask.words) {
-            input["service"] = json!(service);
-        }
-        ToolCall::new("check_schedule", input)
-    };
     match intent {
         // The summary is today's; asked about another day, the schedule answers.
         Intent::Today if range == DateRange::day(ask.today) => {
-            vec![ToolCall::new("get_today_summary", json!({}))]
+            vec![ToolCall::new(GetTodaySummary {})]
         }
-        Intent::Today | Intent::Schedule => vec![schedule(range)],
+        Intent::Today | Intent::Schedule => vec![ToolCall::new(CheckSchedule {
+            start_date: range.start,
+            end_date: range.end,
+            service: service(&ask.words),
+        })],
         Intent::Staff => range
             .dates()
             .take(MAX_STAFF_DAYS)
-            .map(|d| ToolCall::new("get_staff_schedule", json!({ "date": date_text(d) })))
+            .map(|date| ToolCall::new(GetStaffSchedule { date }))
             .collect(),
-        Intent::Compliance => {
-            let input = match ask.dates {
-                Some(r) if r.end > ask.today => {
-                    json!({ "days_ahead": (r.end - ask.today).num_days().min(365) })
-                }
-                _ => json!({}),
-            };
-            vec![ToolCall::new("check_compliance", input)]
-        }
-        Intent::Revenue => vec![ToolCall::new(
-            "get_revenue_summary",
-            json!({
-                "start_date": date_text(range.start),
-                "end_date": date_text(range.end),
-            }),
-        )],
+        Intent::Compliance => vec![ToolCall::new(CheckCompliance {
+            days_ahead: ask
+                .dates
+                .filter(|r| r.end > ask.today)
+                .map(|r| (r.end - ask.today).num_days().min(365) as u32),
+        })],
+        Intent::Revenue => vec![ToolCall::new(GetRevenueSummary {
+            start_date: range.start,
+            end_date: range.end,
+        })],
         Intent::Search => search_calls(ask.text),
         Intent::Book | Intent::Sms => Vec::new(),
     }
@@ -440,14 +428,16 @@ pub(super) fn search_calls(text: &str) -> Vec<ToolCall> {
     if query.is_empty() {
         return Vec::new();
     }
-    let input: Value = json!({ "query": query });
-    match search_target(&words(text), &query) {
-        SearchTarget::Customer => vec![ToolCall::new("search_customer", input)],
-        SearchTarget::Dog => vec![ToolCall::new("search_dog", input)],
-        SearchTarget::Either => vec![
-            ToolCall::new("search_customer", input.clone()),
-            ToolCall::new("search_dog", input),
-        ],
+    let target = search_target(&words(text), &query);
+    let customers = ToolCall::new(SearchCustomer {
+        query: query.clone(),
+        limit: None,
+    });
+    let dogs = ToolCall::new(SearchDog { query, limit: None });
+    match target {
+        SearchTarget::Customer => vec![customers],
+        SearchTarget::Dog => vec![dogs],
+        SearchTarget::Either => vec![customers, dogs],
     }
 }
 
@@ -470,10 +460,7 @@ fn sms_plan(ask: &Ask) -> Plan {
     if query.is_empty() {
         return Plan::Say(SMS_HOW.to_owned());
     }
-    Plan::Call(vec![ToolCall::new(
-        "search_customer",
-        json!({ "query": query }),
-    )])
+    Plan::Call(vec![ToolCall::new(SearchCustomer { query, limit: None })])
 }
 
 /// Why the offline assistant does not text customers, and what staff can do instead.
@@ -489,6 +476,8 @@ the customer's record in the admin app.";
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
 
     /// A Wednesday.
