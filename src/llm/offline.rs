@@ -382,10 +382,14 @@ mod tests {
     }
 
     fn request(messages: Vec<Message>) -> Request {
+        request_on(today(), messages)
+    }
+
+    fn request_on(today: NaiveDate, messages: Vec<Message>) -> Request {
         Request {
             system: SystemPrompt {
                 stable: "You are AIM (AI Manager)…".into(),
-                context: context_for(today()),
+                context: context_for(today),
             },
             messages,
             tools: TOOLS
@@ -624,7 +628,7 @@ mod tests {
         assert_mentions(
             &text,
             &[
-                "Today (Wednesday, Nov 25) at 10:15",
+                "Today (Wednesday 25 November) at 10:15",
                 "33 dogs on site",
                 "35 of 40 places booked (87.5%), 5 places left",
                 "Morgan Reyes (manager, until 18:00)",
@@ -632,7 +636,7 @@ mod tests {
                 "Arrivals: 3 bookings, 6 dogs (2 checked in)",
                 "08:00 Biscuit and Pepper (Mark Huggins), Max, Rosie and Chief (Jordan Ellis); 09:30 Coco (Sofia Alvarez)",
                 "Departures: 1 booking, 1 dog — 17:00 Luna (Priya Natarajan)",
-                "Biscuit (Mark Huggins, (555) 014-2387): bordetella expires Saturday, Nov 28",
+                "Biscuit (Mark Huggins, (555) 014-2387): bordetella expires Saturday 28 November",
                 "13:00: 35 dogs for 4 on duty (8.8 each)",
                 "Open alerts: 2 (2 warning)",
                 "Over the 8:1 ratio at 13:00",
@@ -664,7 +668,7 @@ mod tests {
             &[
                 "33 dogs on site",
                 "On a break now: Casey Morgan",
-                "Staff on duty today (Wednesday, Nov 25): 1 on shift",
+                "Staff on duty today (Wednesday 25 November): 1 on shift",
                 "Morgan Reyes — manager, 08:00–18:00; lunch break 11:00–12:00",
             ],
         );
@@ -691,7 +695,7 @@ mod tests {
         assert_mentions(
             &text,
             &[
-                "Staff scheduled tomorrow (Thursday, Nov 26): 2 on shift",
+                "Staff scheduled tomorrow (Thursday 26 November): 2 on shift",
                 "Morgan Reyes — manager, 08:00–18:00; lunch break 11:00–12:00",
                 "Riley Nguyen — front desk, 08:00–18:00",
                 "Over the 8:1 dog:staff ratio at 10:00: 30 dogs for 2 on duty (15.0 each); 18:00: 1 dog and nobody on duty",
@@ -796,11 +800,11 @@ mod tests {
         assert_mentions(
             &text,
             &[
-                "Friday, Nov 27: 30 of 40 places booked (75%), 10 places left.",
+                "Friday 27 November: 30 of 40 places booked (75%), 10 places left.",
                 "11 bookings (1 pending)",
                 // The dog the question names comes first.
                 "• Biscuit and Pepper (Mark Huggins) — daycare\n",
-                "Luna (Priya Natarajan) — boarding, Tuesday, Nov 24 – Friday, Nov 27, checked in",
+                "Luna (Priya Natarajan) — boarding, Tuesday 24 – Friday 27 November, checked in",
                 "Max (Jordan Ellis) — daycare, pending",
                 "…and 3 more not shown.",
             ],
@@ -828,10 +832,10 @@ mod tests {
         assert_mentions(
             &text,
             &[
-                "Schedule for Monday, Nov 23 – Sunday, Nov 29:",
-                "• Monday, Nov 23: 26 of 40 places booked (65%), 14 places left",
-                "Busiest: Thursday, Nov 26 (40 dogs, 100%)",
-                "Full: Thursday, Nov 26.",
+                "Schedule for Monday 23 – Sunday 29 November:",
+                "• Monday 23 November: 26 of 40 places booked (65%), 14 places left",
+                "Busiest: Thursday 26 November (40 dogs, 100%)",
+                "Full: Thursday 26 November.",
             ],
         );
     }
@@ -859,10 +863,10 @@ mod tests {
         assert_mentions(
             &text,
             &[
-                "3 vaccination issues within the next 30 days (2 for dogs with a booking coming up, 1 of them at risk):",
-                "Biscuit (Mark Huggins, (555) 014-2387): bordetella expires Saturday, Nov 28 — booked today",
-                "Max (Jordan Ellis): DHPP expires Thursday, Nov 26 — booked Friday, Nov 27, when it won't be valid",
-                "Juno (Owen Price): rabies expired Sunday, Nov 15 — no booking coming up",
+                "3 vaccination issues within the next 30 days, to Friday 25 December (2 for dogs with a booking coming up, 1 of them at risk):",
+                "Biscuit (Mark Huggins, (555) 014-2387): bordetella expires Saturday 28 November — booked today",
+                "Max (Jordan Ellis): DHPP expires Thursday 26 November — booked Friday 27 November, when it won't be valid",
+                "Juno (Owen Price): rabies expired Sunday 15 November — no booking coming up",
             ],
         );
     }
@@ -886,7 +890,7 @@ mod tests {
         assert_mentions(
             &text,
             &[
-                "Revenue for Monday, Nov 23 – Sunday, Nov 29: $4,320.00 from 96 payments.",
+                "Revenue for Monday 23 – Sunday 29 November: $4,320.00 from 96 payments.",
                 "By service: daycare $4,050.00 (90), other $270.00 (6).",
                 "By payment method: card $3,150.00 (70), cash $1,170.00 (26).",
                 "Refunds: $45.00 (1).",
@@ -1011,7 +1015,7 @@ mod tests {
         let text = text_of(&OfflineProvider::new().respond(&request(messages)));
         assert_eq!(
             text,
-            "Booked Biscuit (Mark Huggins) for daycare on Friday, Nov 27. List price: $45.00."
+            "Booked Biscuit (Mark Huggins) for daycare on Friday 27 November. List price: $45.00."
         );
     }
 
@@ -1024,8 +1028,8 @@ mod tests {
         let text = text_of(&OfflineProvider::new().respond(&request(messages)));
         assert_eq!(
             text,
-            "I couldn't make that booking: capacity is full on Fri, Nov 27, 2026: 40 of 40 places \
-             are booked and 1 more were requested."
+            "I couldn't make that booking: capacity is full on Friday 27 November 2026: 40 of 40 \
+             places are booked and 1 more were requested."
         );
     }
 
@@ -1042,7 +1046,7 @@ mod tests {
                 "I found 2 dogs matching \"Biscuit\" — which one should I book?",
                 "• Biscuit (Golden Retriever), owner Mark Huggins",
                 "• Biscuit (Golden Retriever), owner Ann Smith",
-                "\"Book Biscuit (Mark Huggins) for daycare Friday, Nov 27\"",
+                "\"Book Biscuit (Mark Huggins) for daycare Friday 27 November\"",
             ],
         );
     }
@@ -1319,5 +1323,182 @@ mod tests {
         }
         let bookings = list::bookings_of(0);
         assert!(schedule.pointer(&bookings).is_some_and(Value::is_array));
+    }
+
+    /// A Saturday: "this week" is mostly behind it, and began in November.
+    fn saturday() -> NaiveDate {
+        "2026-12-05".parse().unwrap()
+    }
+
+    /// Asks `question` on `today`, answers its calls with `results` (one per call), and
+    /// returns the inputs of the calls and the answer's text.
+    fn asked_on(today: NaiveDate, question: &str, results: Vec<Value>) -> (Vec<Value>, String) {
+        let messages = vec![Message::user_text(question)];
+        let first = OfflineProvider::new().respond(&request_on(today, messages.clone()));
+        let inputs = first.tool_uses().map(|(_, _, i)| i.clone()).collect();
+        let messages = with_results(messages, &first, results.into_iter().map(Ok).collect());
+        let text = text_of(&OfflineProvider::new().respond(&request_on(today, messages)));
+        (inputs, text)
+    }
+
+    fn schedule_day(date: &str, booked: u32) -> Value {
+        json!({"date": date, "dogsBooked": booked, "capacity": 40, "placesLeft": 40 - booked,
+               "occupancyPercent": f64::from(booked) * 2.5, "bookings": []})
+    }
+
+    #[test]
+    fn this_weeks_schedule_asked_on_a_saturday_says_it_runs_from_monday() {
+        let days: Vec<Value> = [
+            ("2026-11-30", 20),
+            ("2026-12-01", 20),
+            ("2026-12-02", 20),
+            ("2026-12-03", 20),
+            ("2026-12-04", 20),
+            ("2026-12-05", 30),
+            ("2026-12-06", 10),
+        ]
+        .into_iter()
+        .map(|(date, booked)| schedule_day(date, booked))
+        .collect();
+        let (inputs, text) = asked_on(
+            saturday(),
+            "What's booked this week?",
+            vec![json!({
+                "startDate": "2026-11-30", "endDate": "2026-12-06", "service": null,
+                "days": days, "dataNotice": NOTICE
+            })],
+        );
+        assert_eq!(
+            inputs,
+            [json!({"start_date": "2026-11-30", "end_date": "2026-12-06"})]
+        );
+        assert_mentions(
+            &text,
+            &[
+                "Schedule for Monday 30 November – Sunday 6 December:",
+                "• Monday 30 November: 20 of 40 places booked (50%), 20 places left — 0 bookings",
+                "• Saturday 5 December: 30 of 40 places booked (75%), 10 places left",
+            ],
+        );
+    }
+
+    #[test]
+    fn this_weeks_revenue_asked_on_a_saturday_says_it_runs_from_monday() {
+        let tally = |count: i64, cents: i64| json!({"count": count, "amountCents": cents});
+        let (inputs, text) = asked_on(
+            saturday(),
+            "Revenue this week",
+            vec![json!({
+                "startDate": "2026-11-30", "endDate": "2026-12-06",
+                "total": tally(3, 13_500),
+                "byService": [{"service": "daycare", "count": 3, "amountCents": 13_500}],
+                "byMethod": [{"method": "card", "count": 3, "amountCents": 13_500}],
+                "refunds": tally(0, 0), "pending": tally(0, 0), "failed": tally(0, 0),
+                "points": {"issued": 0, "redeemed": 0, "transactions": 0}
+            })],
+        );
+        assert_eq!(
+            inputs,
+            [json!({"start_date": "2026-11-30", "end_date": "2026-12-06"})]
+        );
+        assert!(
+            text.starts_with(
+                "Revenue for Monday 30 November – Sunday 6 December: $135.00 from 3 payments."
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_range_within_one_month_names_the_month_once() {
+        let (inputs, text) = asked_on(
+            saturday(),
+            "Any space this weekend?",
+            vec![json!({
+                "startDate": "2026-12-05", "endDate": "2026-12-06", "service": null,
+                "days": [schedule_day("2026-12-05", 30), schedule_day("2026-12-06", 40)],
+                "dataNotice": NOTICE
+            })],
+        );
+        assert_eq!(
+            inputs,
+            [json!({"start_date": "2026-12-05", "end_date": "2026-12-06"})]
+        );
+        assert_mentions(
+            &text,
+            &[
+                "Schedule for Saturday 5 – Sunday 6 December:",
+                "Full: Sunday 6 December.",
+            ],
+        );
+    }
+
+    #[test]
+    fn several_days_of_staff_schedules_start_with_the_days_they_cover() {
+        let monday: NaiveDate = "2026-11-30".parse().unwrap();
+        let week: Vec<Value> = monday
+            .iter_days()
+            .take(7)
+            .map(|date| json!({"date": date, "staffRatio": 8, "shifts": [], "hours": []}))
+            .collect();
+        let (inputs, text) = asked_on(saturday(), "Who's working this week?", week);
+        assert_eq!(inputs.len(), 7);
+        assert!(
+            text.starts_with(
+                "Staff schedule for Monday 30 November – Sunday 6 December:\n\n\
+                 Nobody is scheduled on Monday 30 November."
+            ),
+            "{text}"
+        );
+        assert!(text.contains("Nobody is scheduled today."), "{text}");
+    }
+
+    #[test]
+    fn a_schedule_cut_to_fit_says_its_whole_range_and_the_days_left_out() {
+        let (_, text) = asked_on(
+            saturday(),
+            "What's booked this week?",
+            vec![json!({
+                "startDate": "2026-11-30", "endDate": "2026-12-06", "service": null,
+                "days": [schedule_day("2026-11-30", 20)], "dataNotice": NOTICE,
+                "truncated": [{"list": "/days", "shown": 1, "omitted": 6}]
+            })],
+        );
+        assert_mentions(
+            &text,
+            &[
+                "Schedule for Monday 30 November – Sunday 6 December:",
+                "• Monday 30 November: 20 of 40 places booked (50%)",
+                "…and 6 more days not shown.",
+                "Busiest of those shown: Monday 30 November (20 dogs, 50%).",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_booking_over_several_days_says_its_range() {
+        let booking = |day: &str| {
+            json!({
+                "id": uuid(day), "customer": {"id": uuid("c1"), "name": "Mark Huggins", "phone": null},
+                "service": "daycare", "status": "confirmed",
+                "startAt": format!("{day}T13:00:00Z"), "endAt": format!("{day}T23:00:00Z"),
+                "firstDay": day, "lastDay": day,
+                "dogs": [{"id": uuid("d1"), "name": "Biscuit", "breed": "Golden Retriever"}],
+                "notes": null, "createdAt": "2026-11-25T15:00:00Z"
+            })
+        };
+        let booked = json!({"status": "booked", "priceCents": 13_500, "bookings": [
+            booking("2026-11-30"), booking("2026-12-01"), booking("2026-12-02")
+        ]});
+        let ctx = answers::Context {
+            today: today(),
+            words: &[],
+        };
+        let outcome = Outcome::read("create_booking", &booked.to_string(), false);
+        assert_eq!(
+            answers::write(&[outcome], &ctx),
+            "Booked Biscuit (Mark Huggins) for daycare Monday 30 November – Wednesday 2 December \
+             (3 bookings, one per day). List price: $135.00."
+        );
     }
 }

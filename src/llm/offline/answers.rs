@@ -8,7 +8,7 @@
 
 use std::fmt::Display;
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 
 use super::dates::{self, DateRange};
 use super::{Cuts, Outcome, Output};
@@ -162,7 +162,7 @@ pub(super) fn dog_brief(dog: &DogMatch) -> String {
     }
 }
 
-/// "bordetella expires Saturday, Nov 28", "rabies expired …", "no DHPP on record".
+/// "bordetella expires Saturday 28 November", "rabies expired …", "no DHPP on record".
 fn vaccine_text(
     vaccine: VaccineKind,
     expires_on: Option<NaiveDate>,
@@ -177,7 +177,7 @@ fn vaccine_text(
     }
 }
 
-/// "Biscuit (Mark Huggins): bordetella expires Saturday, Nov 28" — one compliance flag.
+/// "Biscuit (Mark Huggins): bordetella expires Saturday 28 November" — one compliance flag.
 fn flag_line(flag: &ComplianceFlag, today: NaiveDate, with_booking: bool) -> String {
     let expired = flag.status == VaccinationStatus::Expired;
     let owner = &flag.owner;
@@ -238,7 +238,7 @@ fn mentions(booking: &BookingView, words: &[String]) -> bool {
     booking.dogs.iter().any(|d| named(&d.name)) || named(&booking.customer.name)
 }
 
-/// "tomorrow (Thursday, Nov 26)" or "on Friday, Nov 27".
+/// "tomorrow (Thursday 26 November)" or "on Friday 27 November".
 fn on_day(day: NaiveDate, today: NaiveDate) -> String {
     match (day - today).num_days() {
         -1..=1 => dates::relative(day, today),
@@ -556,7 +556,7 @@ fn schedule(result: &ScheduleResult, cuts: &Cuts, ctx: &Context) -> String {
         .unwrap_or_default();
     let days = &schedule.days;
     let Some(first) = days.first() else {
-        return "Nothing is scheduled in that range.".into();
+        return format!("Nothing is scheduled for {when}.");
     };
     let occupancy_of = |d: &ScheduleDay| {
         occupancy(
@@ -566,14 +566,13 @@ fn schedule(result: &ScheduleResult, cuts: &Cuts, ctx: &Context) -> String {
             d.places_left,
         )
     };
-    if days.len() == 1 {
+    if range.is_single_day() {
         let mut bookings: Vec<&BookingView> = first.bookings.iter().collect();
         // Bookings of the dogs or people the question names come first.
         bookings.sort_by_key(|b| !mentions(b, ctx.words));
         let omitted = cuts.omitted(&list::bookings_of(0));
         let total = bookings.len() + omitted;
-        let day = dates::relative(first.date, ctx.today);
-        let mut text = format!("{}: {}.", capitalize(&day), occupancy_of(first));
+        let mut text = format!("{}: {}.", capitalize(&when), occupancy_of(first));
         if total == 0 {
             text.push_str(&format!(" No{service} bookings."));
             return text;
@@ -603,9 +602,11 @@ fn schedule(result: &ScheduleResult, cuts: &Cuts, ctx: &Context) -> String {
         return text;
     }
 
-    if days
-        .iter()
-        .all(|d| d.dogs_booked == 0 && d.bookings.is_empty())
+    let omitted_days = cuts.omitted(list::DAYS);
+    if omitted_days == 0
+        && days
+            .iter()
+            .all(|d| d.dogs_booked == 0 && d.bookings.is_empty())
     {
         return format!(
             "Nothing is booked{service} for {when}: all {} places are free each day.",
@@ -616,12 +617,14 @@ fn schedule(result: &ScheduleResult, cuts: &Cuts, ctx: &Context) -> String {
     if days.len() <= MAX_LISTED {
         let day_lines = days
             .iter()
-            .map(|d| {
+            .enumerate()
+            .map(|(i, d)| {
+                let bookings = d.bookings.len() + cuts.omitted(&list::bookings_of(i));
                 format!(
                     "{}: {} — {}",
                     dates::human(d.date, ctx.today),
                     occupancy_of(d),
-                    plural(d.bookings.len() as i64, "booking", "bookings")
+                    plural(bookings as i64, "booking", "bookings")
                 )
             })
             .collect();
@@ -634,6 +637,16 @@ fn schedule(result: &ScheduleResult, cuts: &Cuts, ctx: &Context) -> String {
             total as f64 / days.len() as f64
         ));
     }
+    // A long schedule may have been cut to fit: what follows is about the days shown.
+    let busiest_title = if omitted_days > 0 {
+        lines.push(format!(
+            "…and {} not shown.",
+            plural(omitted_days as i64, "more day", "more days")
+        ));
+        "Busiest of those shown"
+    } else {
+        "Busiest"
+    };
     let mut by_load: Vec<_> = days.iter().filter(|d| d.dogs_booked > 0).collect();
     by_load.sort_by_key(|d| std::cmp::Reverse(d.dogs_booked));
     let busiest: Vec<String> = by_load
@@ -649,7 +662,7 @@ fn schedule(result: &ScheduleResult, cuts: &Cuts, ctx: &Context) -> String {
         })
         .collect();
     if !busiest.is_empty() {
-        lines.push(format!("Busiest: {}.", busiest.join(", ")));
+        lines.push(format!("{busiest_title}: {}.", busiest.join(", ")));
     }
     let full: Vec<String> = days
         .iter()
@@ -682,14 +695,19 @@ fn schedule(result: &ScheduleResult, cuts: &Cuts, ctx: &Context) -> String {
 fn compliance(report: &ComplianceReport, cuts: &Cuts, ctx: &Context) -> String {
     let flags = &report.flags;
     let total = flags.len() + cuts.omitted(list::FLAGS);
-    let window = plural(report.days_ahead, "day", "days");
+    let until = report.as_of + Days::new(u64::from(report.days_ahead));
+    let window = format!(
+        "the next {}, to {}",
+        plural(report.days_ahead, "day", "days"),
+        dates::human(until, ctx.today)
+    );
     if total == 0 {
-        return format!("All required vaccinations are current for the next {window}.");
+        return format!("All required vaccinations are current for {window}.");
     }
     let booked = flags.iter().filter(|f| f.next_booking.is_some()).count();
     let at_risk = flags.iter().filter(|f| f.invalid_on_next_booking).count();
     let mut head = format!(
-        "{} within the next {window}",
+        "{} within {window}",
         plural(total as i64, "vaccination issue", "vaccination issues"),
     );
     if booked > 0 {
@@ -865,11 +883,7 @@ fn booking(written: &Written<Booked, BookingPreview>, ctx: &Context) -> String {
     let when = if range.is_single_day() {
         on_day(range.start, ctx.today)
     } else {
-        format!(
-            "from {} to {}",
-            dates::human(range.start, ctx.today),
-            dates::human(range.end, ctx.today)
-        )
+        dates::human_range(range, ctx.today)
     };
     let mut answer = format!(
         "Booked {} for {} {when}",
@@ -946,8 +960,8 @@ pub(super) fn error_text(tool: &str, err: &ToolErrorBody) -> String {
     }
 }
 
-/// `text` with its ISO dates ("2026-11-27") written as "Fri, Nov 27, 2026", for messages the
-/// facility wrote for machines as much as for people.
+/// `text` with its ISO dates ("2026-11-27") written out ("Friday 27 November 2026"), for
+/// messages the facility wrote for machines as much as for people.
 fn humanize_dates(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
@@ -956,7 +970,7 @@ fn humanize_dates(text: &str) -> String {
         out.push_str(before);
         match from.get(..10).and_then(|d| d.parse::<NaiveDate>().ok()) {
             Some(date) => {
-                out.push_str(&date.format("%a, %b %-d, %Y").to_string());
+                out.push_str(&date.format("%A %-d %B %Y").to_string());
                 rest = &from[10..];
             }
             None => {
@@ -1020,10 +1034,23 @@ pub(super) fn write(outcomes: &[Outcome], ctx: &Context) -> String {
             _ => None,
         })
         .collect();
-    let texts: Vec<String> = outcomes
-        .iter()
-        .filter_map(|o| section(o, ctx, &staff_days))
-        .collect();
+    let mut texts: Vec<String> = Vec::new();
+    // Several days of staff schedules, one short section each, start with the range they cover.
+    let mut staff_range_said = staff_days.len() < 2;
+    for outcome in outcomes {
+        if !staff_range_said && matches!(outcome.result, Ok(Output::Staff(_))) {
+            staff_range_said = true;
+            let range = DateRange::new(
+                staff_days.iter().copied().min().unwrap_or(ctx.today),
+                staff_days.iter().copied().max().unwrap_or(ctx.today),
+            );
+            texts.push(format!(
+                "Staff schedule for {}:",
+                dates::human_range(range, ctx.today)
+            ));
+        }
+        texts.extend(section(outcome, ctx, &staff_days));
+    }
     if !texts.is_empty() {
         return texts.join("\n\n");
     }
@@ -1158,7 +1185,7 @@ mod tests {
                 "Found 1 dog",
                 "Biscuit (Golden Retriever), owner Mark Huggins",
                 "(555) 014-2387",
-                "bordetella expires Saturday, Nov 28",
+                "bordetella expires Saturday 28 November",
             ],
         );
     }
@@ -1248,7 +1275,7 @@ mod tests {
     fn iso_dates_in_error_messages_are_written_out() {
         assert_eq!(
             humanize_dates("Biscuit is already booked on 2026-11-27 (booking 0172-9c74)"),
-            "Biscuit is already booked on Fri, Nov 27, 2026 (booking 0172-9c74)"
+            "Biscuit is already booked on Friday 27 November 2026 (booking 0172-9c74)"
         );
     }
 }

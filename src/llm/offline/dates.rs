@@ -238,6 +238,11 @@ fn mention_at(words: &[String], i: usize, today: NaiveDate) -> Option<Mention> {
                 return plain(DateRange::day(date));
             }
             if let Some(day) = weekday(word) {
+                // "Friday 27 November": the date that follows says which Friday.
+                let dated = |w: &str| day_of_month(w).or(month(w)).is_some() || iso(w).is_some();
+                if after.is_some_and(dated) {
+                    return None;
+                }
                 let date = match before {
                     Some("next") => {
                         plus(monday_of(today), 7 + u64::from(day.num_days_from_monday()))
@@ -250,12 +255,17 @@ fn mention_at(words: &[String], i: usize, today: NaiveDate) -> Option<Mention> {
                     weekday: !matches!(before, Some("next" | "last" | "previous")),
                 });
             }
-            // "Nov 27", "November 27th", "27 Nov" (this year).
+            // "Nov 27", "November 27th", "27 Nov", "27 November 2027" (this year unless said).
             let m = month(word)?;
             let d = after
                 .and_then(day_of_month)
                 .or_else(|| before.and_then(day_of_month))?;
-            NaiveDate::from_ymd_opt(today.year(), m, d).and_then(|date| plain(DateRange::day(date)))
+            let year = words[i + 1..]
+                .iter()
+                .take(2)
+                .find_map(|w| w.parse().ok().filter(|y| *y > 999))
+                .unwrap_or(today.year());
+            NaiveDate::from_ymd_opt(year, m, d).and_then(|date| plain(DateRange::day(date)))
         }
     }
 }
@@ -288,16 +298,17 @@ pub(super) fn today_from_context(context: &str) -> Option<NaiveDate> {
     })
 }
 
-/// "Friday, Nov 27", with the year when it is not `today`'s.
+/// "Friday 27 November", with the year when it is not `today`'s.
 pub(super) fn human(date: NaiveDate, today: NaiveDate) -> String {
-    if date.year() == today.year() {
-        date.format("%A, %b %-d").to_string()
+    let format = if date.year() == today.year() {
+        "%A %-d %B"
     } else {
-        date.format("%A, %b %-d, %Y").to_string()
-    }
+        "%A %-d %B %Y"
+    };
+    date.format(format).to_string()
 }
 
-/// "today (Friday, Nov 27)", "tomorrow (…)", or the date alone.
+/// "today (Friday 27 November)", "tomorrow (…)", or the date alone.
 pub(super) fn relative(date: NaiveDate, today: NaiveDate) -> String {
     let word = match (date - today).num_days() {
         0 => "today",
@@ -308,17 +319,22 @@ pub(super) fn relative(date: NaiveDate, today: NaiveDate) -> String {
     format!("{word} ({})", human(date, today))
 }
 
-/// A range in words: one day as [`relative`], several as "Monday, Nov 23 – Sunday, Nov 29".
+/// A range in words: one day as [`relative`], several with the month (and year) said once
+/// when both ends share it — "Saturday 5 – Sunday 6 December", "Monday 30 November – Sunday
+/// 6 December".
 pub(super) fn human_range(range: DateRange, today: NaiveDate) -> String {
     if range.is_single_day() {
-        relative(range.start, today)
-    } else {
-        format!(
-            "{} – {}",
-            human(range.start, today),
-            human(range.end, today)
-        )
+        return relative(range.start, today);
     }
+    let (start, end) = (range.start, range.end);
+    let start = if start.year() != end.year() {
+        human(start, today)
+    } else if start.month() != end.month() {
+        start.format("%A %-d %B").to_string()
+    } else {
+        start.format("%A %-d").to_string()
+    };
+    format!("{start} – {}", human(end, today))
 }
 
 #[cfg(test)]
@@ -419,16 +435,44 @@ mod tests {
     #[test]
     fn dates_read_as_staff_say_them() {
         let today = d(TODAY);
-        assert_eq!(human(d("2026-11-27"), today), "Friday, Nov 27");
-        assert_eq!(human(d("2027-01-04"), today), "Monday, Jan 4, 2027");
-        assert_eq!(relative(today, today), "today (Wednesday, Nov 25)");
+        assert_eq!(human(d("2026-11-27"), today), "Friday 27 November");
+        assert_eq!(human(d("2027-01-04"), today), "Monday 4 January 2027");
+        assert_eq!(relative(today, today), "today (Wednesday 25 November)");
         assert_eq!(
             relative(d("2026-11-26"), today),
-            "tomorrow (Thursday, Nov 26)"
+            "tomorrow (Thursday 26 November)"
         );
         assert_eq!(
             human_range(week_of(today), today),
-            "Monday, Nov 23 – Sunday, Nov 29"
+            "Monday 23 – Sunday 29 November"
         );
+    }
+
+    #[test]
+    fn a_range_says_its_month_once_or_both_months_across_a_month_end() {
+        let saturday = d("2026-12-05");
+        let range = |text: &str| resolve(&words(text), saturday).unwrap();
+        assert_eq!(
+            human_range(range("this weekend"), saturday),
+            "Saturday 5 – Sunday 6 December"
+        );
+        assert_eq!(
+            human_range(range("this week"), saturday),
+            "Monday 30 November – Sunday 6 December"
+        );
+        assert_eq!(
+            human_range(range("today"), saturday),
+            "today (Saturday 5 December)"
+        );
+        assert_eq!(
+            human_range(range("2026-12-28 to 2027-01-03"), saturday),
+            "Monday 28 December – Sunday 3 January 2027"
+        );
+        // An answer's dates read back as the days they name.
+        assert_eq!(
+            range("Monday 4 January 2027"),
+            DateRange::day(d("2027-01-04"))
+        );
+        assert_eq!(range("Friday 18 December"), DateRange::day(d("2026-12-18")));
     }
 }
