@@ -405,6 +405,34 @@ fn checked_in_schema_matches_aim_schema() {
     );
 }
 
+#[test]
+fn aim_schema_tools_prints_the_definitions_the_model_is_sent() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_aim"))
+        .args(["schema", "--tools"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let sent = serde_json::to_value(&*aim::aim::tools::definitions()).unwrap();
+    assert_eq!(printed, sent);
+    let names: Vec<&str> = printed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, aim::aim::tools::TOOL_NAMES);
+    assert_eq!(
+        printed[1]["input_schema"]["properties"]["query"]["description"],
+        "Name, phone or email fragment (at least 3 letters or digits)."
+    );
+}
+
 /// Runs `aim` with `args` on the test's database, `stdin` as its standard input.
 fn aim_cli(t: &TestDb, args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write;
